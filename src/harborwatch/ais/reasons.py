@@ -19,6 +19,7 @@ class RejectReason(StrEnum):
     NO_TIMESTAMP = "no_timestamp"
     OUT_OF_RANGE = "out_of_range"
     BAD_MMSI = "bad_mmsi"
+    UNRECOGNISED_FORMAT = "unrecognised_format"  # a whole file no reader recognises
 
 
 INFORMATIONAL_REASONS = frozenset({RejectReason.UNSUPPORTED_TYPE})

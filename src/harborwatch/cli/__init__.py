@@ -1,0 +1,1 @@
+"""The ``harborwatch`` command: parses arguments, calls library functions, prints results."""

@@ -1,0 +1,284 @@
+"""``harborwatch`` entry point and subcommands.
+
+Exit codes: 0 ok, 1 failure, 2 usage, 3 rejected input under ``--strict``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import pyarrow.parquet as pq
+
+from harborwatch import __version__
+from harborwatch.ais.batch import DEFAULT_CHUNK_BYTES, ReadContext, concat_batches
+from harborwatch.ais.sources import FORMATS, expand_paths, read_file
+from harborwatch.cli import output
+from harborwatch.cli.progress import byte_progress
+from harborwatch.errors import HarborwatchError, InputError, RejectedInputError
+from harborwatch.store import IngestReport, Store
+from harborwatch.store import queries
+from harborwatch.store.store import file_sha256
+
+EXIT_FAILURE, EXIT_USAGE, EXIT_REJECTED = 1, 2, 3
+log = logging.getLogger("harborwatch")
+
+store_option = click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="HARBORWATCH_STORE",
+    default="harborwatch-store",
+    show_default=True,
+    help="Store directory (default from $HARBORWATCH_STORE).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout.")
+
+
+class _Cli(click.Group):
+    """Turns harborwatch errors into a one-line message and the documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RejectedInputError as exc:
+            click.echo(f"harborwatch: {exc}", err=True)
+            sys.exit(EXIT_REJECTED)
+        except InputError as exc:
+            click.echo(f"harborwatch: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        except HarborwatchError as exc:
+            click.echo(f"harborwatch: {exc}", err=True)
+            sys.exit(EXIT_FAILURE)
+
+
+@click.group(cls=_Cli)
+@click.version_option(__version__, prog_name="harborwatch")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no progress bar.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """harborwatch: AIS and imagery evidence about ports, bases and fleets."""
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = {"quiet": quiet}
+
+
+def _parse_columns(value: str | None) -> dict[str, str]:
+    if not value:
+        return {}
+    mapping = {}
+    for item in value.split(","):
+        name, sep, column = item.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise InputError(
+                f"--columns item {item!r} is not name=column; e.g. --columns "
+                "mmsi=MMSI,ts=time,lon=x,lat=y"
+            )
+        mapping[name.strip()] = column.strip()
+    return mapping
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"--assume-date {value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _parse_time(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"{option} {value!r} is not a time; write YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@store_option
+@click.option("--format", "fmt", type=click.Choice(["auto", *FORMATS]), default="auto",
+              show_default=True, help="Input format; auto recognises it from the header.")
+@click.option("--columns", help="For --format csv: name=column,... (mmsi, ts, lon, lat, ...).")
+@click.option("--assume-date", help="Date (YYYY-MM-DD) for NMEA sentences that carry no time.")
+@click.option("--strict", is_flag=True, help="Exit 3 if any record was quarantined.")
+@click.option("--chunk-mb", type=click.IntRange(1), default=DEFAULT_CHUNK_BYTES >> 20,
+              show_default=True, help="Decode this many MB at a time (bounds memory).")
+@json_option
+@click.pass_obj
+def ingest(obj: dict[str, Any], paths: tuple[Path, ...], store_dir: Path, fmt: str,
+           columns: str | None, assume_date: str | None, strict: bool, chunk_mb: int,
+           as_json: bool) -> None:  # fmt: skip
+    """Decode AIS files (NMEA logs, provider CSV/JSON; directories and .gz too) into the store.
+
+    Re-ingesting a file adds nothing. Bad records are quarantined, never dropped silently.
+    """
+    files = expand_paths(list(paths))
+    store = Store(store_dir)
+    options = {"fmt": fmt, "assume_date": _parse_date(assume_date),
+               "columns": _parse_columns(columns), "chunk_bytes": chunk_mb << 20}  # fmt: skip
+    reports: list[IngestReport] = []
+    with byte_progress(sum(f.stat().st_size for f in files), obj["quiet"]) as advance:
+        for path in files:
+            reports.append(store.ingest(path, progress=advance, **options))
+            log.info("%s: %s", path, reports[-1].as_dict())
+    summary = _ingest_summary(reports, store)
+    if as_json:
+        output.write_json(summary)
+    if not obj["quiet"]:
+        _echo_ingest_summary(summary)
+    if strict and summary["rejected"]:
+        raise RejectedInputError(summary["rejected"])
+
+
+def _ingest_summary(reports: list[IngestReport], store: Store) -> dict[str, Any]:
+    quarantined: Counter[str] = Counter()
+    for report in reports:
+        quarantined.update(report.quarantined)
+    return {
+        "store": str(store.root),
+        "files": len(reports),
+        "ingested": sum(r.status == "ingested" for r in reports),
+        "already_ingested": sum(r.status == "already_ingested" for r in reports),
+        "unrecognised": [r.path for r in reports if r.status == "unrecognised"],
+        "positions": sum(r.positions for r in reports),
+        "statics": sum(r.statics for r in reports),
+        "duplicates": sum(r.duplicates for r in reports),
+        "quarantined": dict(sorted(quarantined.items())),
+        "rejected": sum(r.rejected for r in reports),
+        "reports": [r.as_dict() for r in reports],
+    }
+
+
+def _echo_ingest_summary(summary: dict[str, Any]) -> None:
+    click.echo(
+        f"ingested {summary['ingested']} of {summary['files']} file(s) into {summary['store']} "
+        f"({summary['already_ingested']} already there): {summary['positions']:,} positions, "
+        f"{summary['statics']:,} static reports, {summary['duplicates']:,} duplicates dropped",
+        err=True,
+    )
+    for path in summary["unrecognised"]:
+        click.echo(f"  not an AIS file harborwatch knows (quarantined whole): {path}", err=True)
+    for reason, count in summary["quarantined"].items():
+        click.echo(f"  quarantined {count:,} as {reason}", err=True)
+    if summary["quarantined"]:
+        click.echo("  see them with: harborwatch quarantine", err=True)
+
+
+@cli.command()
+@store_option
+@json_option
+def stats(store_dir: Path, as_json: bool) -> None:
+    """Counts, time span and quarantine totals of the store."""
+    result = queries.stats(Store(store_dir).connect())
+    if as_json:
+        output.write_json(result)
+    else:
+        output.print_mapping(result, title=f"store {store_dir}")
+
+
+@cli.command()
+@store_option
+@json_option
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True,
+              help="Rows shown in the table view (JSON has all).")
+def vessels(store_dir: Path, as_json: bool, limit: int) -> None:
+    """One row per vessel: latest name, IMO, call sign, ship type, flag, first/last seen."""
+    table = queries.vessels(Store(store_dir).connect())
+    if as_json:
+        output.write_json(table.to_pylist())
+    else:
+        output.print_table(table, title="vessels", limit=limit)
+
+
+@cli.command()
+@click.argument("vessel")
+@store_option
+@click.option("--since", help="From this UTC time (inclusive), YYYY-MM-DD[THH:MM].")
+@click.option("--until", help="Up to this UTC time (exclusive).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "geojson", "parquet"]),
+              default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write here instead of stdout.")
+def track(vessel: str, store_dir: Path, since: str | None, until: str | None, fmt: str,
+          out: Path | None) -> None:  # fmt: skip
+    """Positions of one vessel (MMSI, or a source's vessel key such as suez:17) in time order."""
+    table = queries.track(
+        Store(store_dir).connect(), vessel, _parse_time(since, "--since"),
+        _parse_time(until, "--until"),
+    )  # fmt: skip
+    if table.num_rows == 0:
+        log.warning("no positions for vessel %s in %s", vessel, store_dir)
+    try:
+        output.write_table(table, fmt, out)
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+
+
+@cli.command()
+@store_option
+@json_option
+@click.option("--reason", help="Only this reason code (e.g. bad_checksum).")
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True,
+              help="Rows shown in the table view (JSON has all).")
+def quarantine(store_dir: Path, as_json: bool, reason: str | None, limit: int) -> None:
+    """Rejected records: file, line, reason, detail and raw text."""
+    table = queries.quarantined(Store(store_dir).connect(), reason)
+    if as_json:
+        output.write_json(table.to_pylist())
+    else:
+        output.print_table(table, title="quarantine", limit=limit)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Positions Parquet file to write.")
+@click.option("--statics", "statics_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write static reports here.")
+@click.option("--quarantine", "quarantine_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write rejected records here.")
+@click.option("--format", "fmt", type=click.Choice(["auto", *FORMATS]), default="auto",
+              show_default=True)
+@click.option("--assume-date", help="Date (YYYY-MM-DD) for NMEA sentences that carry no time.")
+@click.option("--strict", is_flag=True, help="Exit 3 if any record was rejected.")
+@click.pass_obj
+def decode(obj: dict[str, Any], path: Path, out: Path, statics_out: Path | None,
+           quarantine_out: Path | None, fmt: str, assume_date: str | None,
+           strict: bool) -> None:  # fmt: skip
+    """Decode one file to Parquet without a store (no de-duplication)."""
+    ctx = ReadContext(file_sha256(path)[:16], path, _parse_date(assume_date))
+    with byte_progress(path.stat().st_size, obj["quiet"]) as advance:
+        batch = concat_batches(read_file(path, ctx, fmt, advance))
+    pq.write_table(batch.positions, out)
+    if statics_out:
+        pq.write_table(batch.statics, statics_out)
+    if quarantine_out:
+        pq.write_table(batch.quarantine, quarantine_out)
+    report = IngestReport(str(path), ctx.file_id, fmt, "decoded", batch.positions.num_rows,
+                          batch.statics.num_rows, 0,
+                          Counter(batch.quarantine.column("reason").to_pylist()),
+                          batch.type_counts)  # fmt: skip
+    if not obj["quiet"]:
+        click.echo(
+            f"decoded {path}: {report.positions:,} positions, {report.statics:,} static "
+            f"reports, quarantined {dict(report.quarantined) or 0}",
+            err=True,
+        )
+    if strict and report.rejected:
+        raise RejectedInputError(report.rejected)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    cli()

@@ -1,0 +1,146 @@
+"""Writing result tables to stdout (or a file) as table, JSON, JSON lines, CSV, GeoJSON or Parquet.
+
+Data goes to stdout; logs and progress go to stderr. Text written by whoever transmits AIS (names,
+destinations) is made inert in CSV: a cell starting with ``= + - @`` or a control character gets a
+leading apostrophe so spreadsheets do not evaluate it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+_FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def json_default(value: Any) -> Any:
+    """JSON encoding for values Arrow hands back (datetimes as ISO 8601 with zone)."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def write_json(obj: Any, stream: IO[str] | None = None) -> None:
+    """Pretty JSON of ``obj`` to ``stream`` (stdout by default)."""
+    stream = stream or sys.stdout
+    json.dump(obj, stream, indent=2, default=json_default)
+    stream.write("\n")
+
+
+def write_jsonl(table: pa.Table, stream: IO[str]) -> None:
+    """One JSON object per row."""
+    for batch in table.to_batches(64 * 1024):
+        for row in batch.to_pylist():
+            stream.write(json.dumps(row, default=json_default) + "\n")
+
+
+def csv_safe(table: pa.Table) -> pa.Table:
+    """``table`` with string cells that a spreadsheet would evaluate prefixed by an apostrophe."""
+    columns = []
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            risky = pc.match_substring_regex(column, _FORMULA_START)
+            column = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+def write_csv(table: pa.Table, stream: IO[bytes]) -> None:
+    pacsv.write_csv(csv_safe(table), stream)
+
+
+def write_geojson_track(table: pa.Table, stream: IO[str]) -> None:
+    """A FeatureCollection: the track as one LineString, then each position as a Point."""
+    located = table.filter(pc.and_(pc.is_valid(table["lon"]), pc.is_valid(table["lat"])))
+    rows = located.to_pylist()
+    features: list[dict[str, Any]] = []
+    if len(rows) >= 2:
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[r["lon"], r["lat"]] for r in rows],
+                },
+                "properties": {"kind": "track", "positions": len(rows)},
+            }
+        )
+    for row in rows:
+        geometry = {"type": "Point", "coordinates": [row.pop("lon"), row.pop("lat")]}
+        features.append({"type": "Feature", "geometry": geometry, "properties": row})
+    json.dump({"type": "FeatureCollection", "features": features}, stream, default=json_default)
+    stream.write("\n")
+
+
+def print_table(table: pa.Table, title: str | None = None, limit: int | None = None) -> None:
+    """A human-readable table on stdout (rows beyond ``limit`` are counted, not shown)."""
+    console = Console(soft_wrap=True)
+    view = Table(title=title, show_lines=False)
+    for name in table.column_names:
+        view.add_column(name, overflow="fold")
+    shown = table if limit is None else table.slice(0, limit)
+    for row in shown.to_pylist():
+        view.add_row(*(Text(_cell(v)) for v in row.values()))  # no markup
+    console.print(view)
+    if limit is not None and table.num_rows > limit:
+        console.print(f"… {table.num_rows - limit} more rows (use --json or --limit)")
+
+
+def print_mapping(mapping: dict[str, Any], title: str | None = None) -> None:
+    """Key/value pairs as a two-column table on stdout."""
+    rows = [(k, _cell(v)) for k, v in _flatten(mapping)]
+    print_table(pa.table({"field": [r[0] for r in rows], "value": [r[1] for r in rows]}), title)
+
+
+def write_table(table: pa.Table, fmt: str, out: Path | None) -> None:
+    """``table`` as csv, jsonl, geojson or parquet to ``out`` (stdout when None)."""
+    if fmt == "parquet":
+        if out is None and sys.stdout.isatty():
+            raise ValueError("Parquet is binary: give --out FILE or redirect stdout")
+        pq.write_table(table, out or sys.stdout.buffer)
+        return
+    if fmt == "csv":
+        if out is None:
+            write_csv(table, sys.stdout.buffer)
+        else:
+            with open(out, "wb") as handle:
+                write_csv(table, handle)
+        return
+    writer = {"jsonl": write_jsonl, "geojson": write_geojson_track}[fmt]
+    if out is None:
+        writer(table, sys.stdout)
+    else:
+        with open(out, "w", encoding="utf-8") as handle:
+            writer(table, handle)
+
+
+def _flatten(mapping: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
+    for key, value in mapping.items():
+        if isinstance(value, dict) and value:
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)

@@ -1,0 +1,1 @@
+"""Reference geography and identity lookups (flags from MMSI; later ports, land, sites)."""

@@ -1,0 +1,108 @@
+"""Read-side questions asked of a store connection (:meth:`Store.connect`): stats, vessels,
+tracks, quarantine. Each returns an Arrow table or a plain dict, ready for any output format."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from harborwatch.ais.reasons import INFORMATIONAL_REASONS
+from harborwatch.geo.flags import flags_of
+from harborwatch.schemas import VESSEL_KEY_SQL
+
+
+def stats(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Counts and time span of the store, with quarantined records per reason."""
+    positions, vessels, ts_min, ts_max = con.execute(
+        f"SELECT count(*), count(DISTINCT {VESSEL_KEY_SQL}), min(ts), max(ts) FROM positions"
+    ).fetchone() or (0, 0, None, None)
+    by_reason = dict(
+        con.execute(
+            "SELECT reason, count(*) FROM quarantine GROUP BY reason ORDER BY reason"
+        ).fetchall()
+    )
+    informational = sum(n for r, n in by_reason.items() if r in INFORMATIONAL_REASONS)
+    total_quarantined = sum(by_reason.values())
+    return {
+        "positions": positions,
+        "statics": _scalar(con, "SELECT count(*) FROM statics"),
+        "vessels": vessels,
+        "quarantined": total_quarantined,
+        "rejected": total_quarantined - informational,
+        "quarantined_by_reason": by_reason,
+        "files": _scalar(con, "SELECT count(*) FROM files"),
+        "ts_min": _iso(ts_min),
+        "ts_max": _iso(ts_max),
+        "formats": dict(con.execute("SELECT format, count(*) FROM files GROUP BY 1").fetchall()),
+    }
+
+
+def vessels(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """One row per vessel key: latest identity (from static reports), flag, first/last seen."""
+    table = con.execute(
+        f"""
+        WITH p AS (
+            SELECT {VESSEL_KEY_SQL} AS vessel, any_value(mmsi) AS mmsi,
+                   min(ts) AS first_seen, max(ts) AS last_seen, count(*) AS positions
+            FROM positions GROUP BY 1
+        ), s AS (
+            SELECT {VESSEL_KEY_SQL} AS vessel,
+                   arg_max(name, ts) FILTER (WHERE name IS NOT NULL AND name <> '') AS name,
+                   arg_max(imo, ts) FILTER (WHERE imo IS NOT NULL) AS imo,
+                   arg_max(callsign, ts) FILTER (WHERE callsign IS NOT NULL AND callsign <> '')
+                       AS callsign,
+                   arg_max(ship_type, ts) FILTER (WHERE ship_type IS NOT NULL) AS ship_type
+            FROM statics GROUP BY 1
+        )
+        SELECT p.vessel, p.mmsi, s.name, s.imo, s.callsign, s.ship_type,
+               p.first_seen, p.last_seen, p.positions
+        FROM p LEFT JOIN s USING (vessel)
+        ORDER BY p.positions DESC, p.vessel
+        """
+    ).arrow()
+    flags = flags_of(table.column("mmsi"))
+    return table.add_column(table.column_names.index("ship_type") + 1, "flag", flags)
+
+
+def track(
+    con: duckdb.DuckDBPyConnection,
+    vessel: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> pa.Table:
+    """Positions of one vessel (an MMSI, or a source's vessel key) in time order."""
+    return con.execute(
+        f"""
+        SELECT * FROM positions
+        WHERE {VESSEL_KEY_SQL} = ?
+          AND (?::TIMESTAMPTZ IS NULL OR ts >= ?::TIMESTAMPTZ)
+          AND (?::TIMESTAMPTZ IS NULL OR ts < ?::TIMESTAMPTZ)
+        ORDER BY ts
+        """,
+        [vessel, since, since, until, until],
+    ).arrow()
+
+
+def quarantined(con: duckdb.DuckDBPyConnection, reason: str | None = None) -> pa.Table:
+    """Quarantined records with the path of the file they came from."""
+    return con.execute(
+        """
+        SELECT f.path AS file, q.line_no, q.reason, q.detail, q.raw, q.file_id
+        FROM quarantine q LEFT JOIN files f USING (file_id)
+        WHERE ?::VARCHAR IS NULL OR q.reason = ?
+        ORDER BY f.path, q.line_no
+        """,
+        [reason, reason],
+    ).arrow()
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    row = con.execute(sql).fetchone()
+    return row[0] if row else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

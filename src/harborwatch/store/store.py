@@ -1,0 +1,357 @@
+"""The store: a directory of day-partitioned Parquet files, a catalogue, and DuckDB over them.
+
+Layout::
+
+    STORE/
+      catalog.json                      ingested files and their parts (the source of truth)
+      positions/day=YYYY-MM-DD/*.parquet
+      statics/day=YYYY-MM-DD/*.parquet
+      quarantine/file=FILE_ID/*.parquet
+      tmp/                              parts of the ingest in progress
+      .lock                             held by the one process writing
+
+Ingesting a file is all-or-nothing: its parts are written under ``tmp/``, renamed into place, and
+only then is the catalogue replaced (atomically) to list them. A process killed at any moment
+leaves a store whose catalogue lists none or all of that file's parts; debris is swept on the next
+write. The same bytes ingested twice (same SHA-256) add nothing; reports already stored (or heard
+by two receivers) are dropped on their natural key (:mod:`harborwatch.store.dedup`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from harborwatch import schemas
+from harborwatch.ais.batch import (
+    DEFAULT_CHUNK_BYTES,
+    DecodedBatch,
+    ProgressCallback,
+    ReadContext,
+    quarantine_table,
+)
+from harborwatch.ais.reasons import INFORMATIONAL_REASONS, RejectReason
+from harborwatch.ais.sources import read_file, sniff_format
+from harborwatch.errors import FormatDetectionError, StoreError
+from harborwatch.store.catalog import Catalog, Part
+from harborwatch.store.dedup import (
+    DUPLICATE_WINDOW_US,
+    POSITION_KEY,
+    STATIC_KEY,
+    content_hashes,
+    drop_duplicates,
+)
+
+try:  # POSIX advisory locks; on platforms without fcntl the store is single-writer by convention
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+_DAY_US = 86_400_000_000
+_TIME_PARTITIONED = {"positions": POSITION_KEY, "statics": STATIC_KEY}
+
+
+@dataclass
+class IngestReport:
+    """What ingesting one file did. ``status``: ``ingested``, ``already_ingested`` or
+    ``unrecognised`` (no reader knows the file; it is quarantined whole)."""
+
+    path: str
+    file_id: str
+    format: str
+    status: str
+    positions: int = 0
+    statics: int = 0
+    duplicates: int = 0
+    quarantined: Counter[str] = field(default_factory=Counter)
+    type_counts: Counter[int] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def rejected(self) -> int:
+        """Quarantined records that are errors (not merely unsupported message types)."""
+        return sum(n for r, n in self.quarantined.items() if r not in INFORMATIONAL_REASONS)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "file_id": self.file_id,
+            "format": self.format,
+            "status": self.status,
+            "positions": self.positions,
+            "statics": self.statics,
+            "duplicates": self.duplicates,
+            "quarantined": dict(self.quarantined),
+            "rejected": self.rejected,
+            "type_counts": {str(k): v for k, v in sorted(self.type_counts.items())},
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of the file's bytes as stored (compressed files are hashed compressed)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(8 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class Store:
+    """An embedded AIS store rooted at one directory (created on first write)."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalogue as committed now (re-read on every access: writers may have moved on)."""
+        return Catalog.load(self.root)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the store's write lock, after sweeping debris of interrupted ingests."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            handle = open(self.root / ".lock", "a+")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise StoreError(f"cannot create the store at {self.root}: {exc}") from exc
+        try:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError as exc:
+                    raise StoreError(
+                        f"another process is writing to the store {self.root}; wait for it to "
+                        "finish or use another --store"
+                    ) from exc
+            self._sweep()
+            yield
+        finally:
+            handle.close()
+
+    def _sweep(self) -> None:
+        """Delete parts not listed in the catalogue (left by an ingest that was killed)."""
+        shutil.rmtree(self.root / "tmp", ignore_errors=True)
+        listed = {part.path for part in self.catalog.parts}
+        for table in schemas.TABLES:
+            for path in (self.root / table).rglob("*.parquet"):
+                if path.relative_to(self.root).as_posix() not in listed:
+                    path.unlink()
+
+    def ingest(
+        self,
+        path: Path,
+        fmt: str = "auto",
+        assume_date: date | None = None,
+        columns: dict[str, str] | None = None,
+        chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+        progress: ProgressCallback | None = None,
+    ) -> IngestReport:
+        """Decode ``path`` and add its rows to the store, all or nothing (see module docstring)."""
+        with self._writing():
+            return _FileIngest(self, path, fmt, assume_date, columns or {}, chunk_bytes).run(
+                progress
+            )
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with views ``positions``, ``statics``, ``quarantine``
+        and ``files`` over the committed parts. Times are shown in UTC."""
+        catalog = self.catalog
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        for table, schema in schemas.TABLES.items():
+            paths = [str(self.root / part.path) for part in catalog.parts_of(table)]
+            if paths:
+                con.execute(
+                    f"CREATE VIEW {table} AS SELECT * FROM read_parquet("
+                    f"{_sql_list(paths)}, union_by_name = true)"
+                )
+            else:
+                con.register(f"{table}_empty", schemas.empty(schema))
+                con.execute(f"CREATE VIEW {table} AS SELECT * FROM {table}_empty")
+        con.register("files_table", _files_table(catalog))
+        con.execute("CREATE VIEW files AS SELECT * FROM files_table")
+        return con
+
+
+def _unrecognised(file_id: str, exc: FormatDetectionError) -> DecodedBatch:
+    """A batch quarantining a whole file no reader recognises (line 1 shown as its raw text)."""
+    rejects = quarantine_table(
+        file_id, [1], [exc.head], [RejectReason.UNRECOGNISED_FORMAT], [str(exc)]
+    )
+    empty = DecodedBatch.empty()
+    return DecodedBatch(empty.positions, empty.statics, rejects)
+
+
+def _files_table(catalog: Catalog) -> pa.Table:
+    """The catalogue's file entries as a table of schema :data:`schemas.FILES`."""
+    rows = [
+        {**entry, "ingested_at": datetime.fromisoformat(entry["ingested_at"])}
+        for entry in catalog.files.values()
+    ]
+    return pa.Table.from_pylist(rows, schema=schemas.FILES)
+
+
+def _sql_list(paths: list[str]) -> str:
+    """A SQL list literal of file paths, quotes escaped."""
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+
+
+class _FileIngest:
+    """One file's ingest: decode chunk by chunk, de-duplicate, write parts, commit."""
+
+    def __init__(
+        self,
+        store: Store,
+        path: Path,
+        fmt: str,
+        assume_date: date | None,
+        columns: dict[str, str],
+        chunk_bytes: int,
+    ) -> None:
+        self.store = store
+        self.path = path
+        self.fmt = fmt
+        self.assume_date = assume_date
+        self.columns = columns
+        self.chunk_bytes = chunk_bytes
+        self.pending: list[Part] = []
+
+    def run(self, progress: ProgressCallback | None) -> IngestReport:
+        started = time.perf_counter()
+        sha256 = file_sha256(self.path)
+        file_id = sha256[:16]
+        report = IngestReport(str(self.path), file_id, self.fmt, "ingested")
+        catalog = self.store.catalog
+        if file_id in catalog.files:
+            report.status = "already_ingested"
+            if progress is not None:
+                progress(self.path.stat().st_size)
+            return report
+        self.tmp = self.store.root / "tmp" / file_id
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        try:
+            if self.fmt == "auto":
+                self.fmt = report.format = sniff_format(self.path)
+        except FormatDetectionError as exc:
+            self._add_batch(_unrecognised(file_id, exc), catalog, report)
+            self.fmt = report.format = "unrecognised"
+            report.status = "unrecognised"
+            if progress is not None:
+                progress(self.path.stat().st_size)
+        else:
+            ctx = ReadContext(file_id, self.path, self.assume_date, self.columns, self.chunk_bytes)
+            for batch in read_file(self.path, ctx, self.fmt, progress):
+                self._add_batch(batch, catalog, report)
+        report.seconds = time.perf_counter() - started
+        self._commit(catalog, report, sha256)
+        return report
+
+    def _add_batch(self, batch: DecodedBatch, catalog: Catalog, report: IngestReport) -> None:
+        report.type_counts.update(batch.type_counts)
+        for table_name, key in _TIME_PARTITIONED.items():
+            new = getattr(batch, table_name)
+            stored = self._stored_hashes(table_name, key, new, catalog)
+            kept, dropped = drop_duplicates(new, stored, key)
+            report.duplicates += dropped
+            setattr(report, table_name, getattr(report, table_name) + kept.num_rows)
+            self._write_by_day(table_name, schemas.conform(kept, schemas.TABLES[table_name]))
+        if batch.quarantine.num_rows:
+            report.quarantined.update(batch.quarantine.column("reason").to_pylist())
+            self._write_part("quarantine", batch.quarantine, "")
+
+    def _stored_hashes(
+        self, table: str, key: list[str], new: pa.Table, catalog: Catalog
+    ) -> pl.DataFrame:
+        """Content hashes of stored (and this ingest's pending) rows near ``new``'s times."""
+        if new.num_rows == 0:
+            return pl.DataFrame()
+        ts = new.column("ts").cast(pa.int64())
+        lo = pc.min(ts).as_py() - DUPLICATE_WINDOW_US
+        hi = pc.max(ts).as_py() + DUPLICATE_WINDOW_US
+        parts = [p for p in catalog.parts_of(table) + self.pending if p.table == table]
+        paths = [str(self._abs(p)) for p in parts if p.overlaps(lo, hi)]
+        if not paths:
+            return pl.DataFrame()
+        cols = ", ".join(f'"{c}"' for c in [*key, "ts"])
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        stored = con.execute(
+            f"SELECT {cols} FROM read_parquet({_sql_list(paths)}) "
+            "WHERE epoch_us(ts) BETWEEN ? AND ?",
+            [lo, hi],
+        ).arrow()
+        con.close()
+        stored = schemas.conform(stored, schemas.TABLES[table]).select([*key, "ts"])
+        return content_hashes(stored, key)
+
+    def _abs(self, part: Part) -> Path:
+        return self.store.root / part.path
+
+    def _write_by_day(self, table: str, rows: pa.Table) -> None:
+        if rows.num_rows == 0:
+            return
+        days = rows.column("ts").cast(pa.int64()).to_numpy() // _DAY_US
+        for day in np.unique(days):
+            label = np.datetime64(int(day), "D").astype(str)
+            self._write_part(table, rows.filter(pa.array(days == day)), label)
+
+    def _write_part(self, table: str, rows: pa.Table, day: str) -> None:
+        path = self.tmp / f"{table}-{len(self.pending):05d}.parquet"
+        pq.write_table(rows, path, compression="zstd", row_group_size=256 * 1024)
+        ts_min = ts_max = None
+        if "ts" in rows.column_names and rows.num_rows:
+            ts = rows.column("ts").cast(pa.int64())
+            ts_min, ts_max = pc.min(ts).as_py(), pc.max(ts).as_py()
+        rel = path.relative_to(self.store.root).as_posix()
+        self.pending.append(Part(table, rel, self.tmp.name, day, rows.num_rows, ts_min, ts_max))
+
+    def _commit(self, catalog: Catalog, report: IngestReport, sha256: str) -> None:
+        """Move the pending parts into place, then list them (and the file) in the catalogue."""
+        file_id = report.file_id
+        committed = []
+        for part in self.pending:
+            folder = f"day={part.day}" if part.day else f"file={file_id}"
+            final = Path(part.table) / folder / f"{file_id}-{Path(part.path).stem}.parquet"
+            (self.store.root / final).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self._abs(part), self.store.root / final)
+            committed.append(
+                Part(part.table, final.as_posix(), file_id, part.day, part.rows,
+                     part.ts_min_us, part.ts_max_us)  # fmt: skip
+            )
+        catalog.parts.extend(committed)
+        catalog.files[file_id] = {
+            "file_id": file_id,
+            "sha256": sha256,
+            "path": str(self.path),
+            "size_bytes": self.path.stat().st_size,
+            "format": self.fmt,
+            "assumed_date": self.assume_date.isoformat() if self.assume_date else None,
+            "ingested_at": datetime.now(UTC).isoformat(),
+            "positions": report.positions,
+            "statics": report.statics,
+            "duplicates": report.duplicates,
+            "quarantined": sum(report.quarantined.values()),
+        }
+        catalog.save(self.store.root)
+        shutil.rmtree(self.tmp, ignore_errors=True)
