@@ -4,7 +4,8 @@ Where the MID sits depends on the kind of station (ITU-R M.585): ships ``MIDxxxx
 base stations ``00MIDxxxx``; groups ``0MIDxxxxx``; handheld VHF ``8MIDxxxxx``; SAR aircraft
 ``111MIDxxx``; craft associated with a parent ship ``98MIDxxxx``; aids to navigation
 ``99MIDxxxx``. SART, MOB and EPIRB-AIS (``970``, ``972``, ``974``) carry no MID. The MID table is
-the ITU list as packaged by pyais (MIT), as ISO 3166 alpha-2 codes.
+the ITU list as packaged by pyais (MIT), as ISO 3166 alpha-2 codes, plus the allocations it lacks
+(:data:`MIDS_MISSING_FROM_PYAIS`; a test checks the whole ITU list against the result).
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ import pyarrow as pa
 from pyais.constants import COUNTRY_MAPPING
 
 
+MIDS_MISSING_FROM_PYAIS = {550: "TL", 638: "SS"}  # Timor-Leste, South Sudan (ITU MID list)
+
+
 def _flag_lookup() -> np.ndarray:
     table = np.full(1000, None, dtype=object)
     for mid, (iso2, _name) in COUNTRY_MAPPING.items():
+        table[mid] = iso2
+    for mid, iso2 in MIDS_MISSING_FROM_PYAIS.items():
         table[mid] = iso2
     return table
 
@@ -46,6 +52,7 @@ def mids_of(mmsi: npt.ArrayLike) -> np.ndarray:
         if start is not None:
             mid[take] = (digits[start] * 100 + digits[start + 1] * 10 + digits[start + 2])[take]
         decided |= take
+    mid[(mid < 200) | (mid > 799)] = -1  # MIDs are allocated in 201-775
     return mid
 
 

@@ -1,0 +1,130 @@
+"""The harborwatch command, driven through click's runner on real data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from harborwatch import __version__
+from harborwatch.cli.main import cli
+
+SUEZ = "eastern-med/suez_2021_boat_positions.csv"
+
+
+@pytest.fixture(scope="module")
+def store_with_dma(ais_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding the DMA folder (three logs, a stream example, and a licence file)."""
+    store = tmp_path_factory.mktemp("cli") / "store"
+    result = CliRunner().invoke(cli, ["ingest", str(ais_dir / "dma"), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    return store
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout
+
+
+def test_version() -> None:
+    code, out = _run("--version")
+    assert code == 0 and __version__ in out
+
+
+def test_ingest_reports_and_quarantines_a_file_it_does_not_know(
+    ais_dir: Path, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["ingest", str(ais_dir / "dma"), "--store", str(tmp_path / "s"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["files"] == 6
+    assert [Path(p).name for p in summary["unrecognised"]] == ["LICENSE-AisAbnormal"]
+    assert summary["quarantined"]["unrecognised_format"] == 1
+    assert summary["positions"] > 25_000
+    assert "not an AIS file" in result.stderr
+
+
+def test_strict_exits_3_on_rejects(ais_dir: Path, tmp_path: Path) -> None:
+    bad = ais_dir / "odd-inputs/gfw-ais-tools/errors.nmea"
+    code, _ = _run("-q", "ingest", str(bad), "--store", str(tmp_path / "s"), "--strict")
+    assert code == 3
+
+
+def test_usage_errors_exit_2(ais_dir: Path, tmp_path: Path) -> None:
+    code, _ = _run("ingest", str(ais_dir / SUEZ), "--store", str(tmp_path), "--assume-date", "1/2")
+    assert code == 2
+    code, _ = _run("ingest", str(tmp_path / "missing.nmea"))
+    assert code == 2
+
+
+def test_stats_json_has_the_documented_keys(store_with_dma: Path) -> None:
+    code, out = _run("stats", "--store", str(store_with_dma), "--json")
+    stats = json.loads(out)
+    assert code == 0
+    for key in ("positions", "statics", "vessels", "quarantined", "files", "ts_min", "ts_max"):
+        assert key in stats
+    assert stats["files"] == 6 and stats["positions"] > 25_000
+
+
+def test_vessels_json_lists_identity_and_flag(store_with_dma: Path) -> None:
+    code, out = _run("vessels", "--store", str(store_with_dma), "--json")
+    rows = json.loads(out)
+    assert code == 0 and len(rows) > 1_500
+    row = next(r for r in rows if r["name"] and r["imo"])
+    assert {"vessel", "mmsi", "name", "imo", "callsign", "ship_type", "flag", "first_seen",
+            "last_seen", "positions"} <= set(row)  # fmt: skip
+    assert row["first_seen"] <= row["last_seen"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "geojson", "parquet"])
+def test_track_formats(store_with_dma: Path, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"track.{fmt}"
+    code, _ = _run("track", "538004030", "--store", str(store_with_dma), "--format", fmt,
+                   "--out", str(out))  # fmt: skip
+    assert code == 0
+    if fmt == "parquet":
+        table = pq.read_table(out)
+        assert table.num_rows > 1_000
+        times = table.column("ts").to_pylist()
+        assert times == sorted(times)
+    elif fmt == "geojson":
+        features = json.loads(out.read_text())["features"]
+        assert features[0]["geometry"]["type"] == "LineString"
+        assert len(features) > 1_000
+    elif fmt == "jsonl":
+        rows = [json.loads(line) for line in out.read_text().splitlines()]
+        assert len(rows) > 1_000 and all(r["mmsi"] == 538004030 for r in rows)
+    else:
+        lines = out.read_text().splitlines()
+        assert lines[0].startswith('"mmsi"') and len(lines) > 1_000
+
+
+def test_track_window(store_with_dma: Path) -> None:
+    code, out = _run("track", "538004030", "--store", str(store_with_dma), "--format", "jsonl",
+                     "--since", "2014-10-02T17:00", "--until", "2014-10-02T17:30")  # fmt: skip
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and rows
+    assert all("2014-10-02T17:00" <= r["ts"] < "2014-10-02T17:30" for r in rows)
+
+
+def test_quarantine_json_names_file_line_reason_raw(store_with_dma: Path) -> None:
+    code, out = _run("quarantine", "--store", str(store_with_dma), "--json")
+    rows = json.loads(out)
+    assert code == 0 and rows
+    assert {"file", "line_no", "reason", "raw", "detail"} <= set(rows[0])
+    licence = next(r for r in rows if r["reason"] == "unrecognised_format")
+    assert licence["file"].endswith("LICENSE-AisAbnormal") and licence["line_no"] == 1
+
+
+def test_decode_writes_parquet_without_a_store(ais_dir: Path, tmp_path: Path) -> None:
+    out, statics = tmp_path / "p.parquet", tmp_path / "s.parquet"
+    code, _ = _run("-q", "decode", str(ais_dir / "dma/ais-sample.txt.gz"), "--out", str(out),
+                   "--statics", str(statics))  # fmt: skip
+    assert code == 0
+    assert pq.read_table(out).num_rows > 25_000
+    assert pq.read_table(statics).num_rows > 100
