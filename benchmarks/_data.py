@@ -1,4 +1,4 @@
-"""Where benchmarks find the shared real data: ``$HARBORWATCH_DATA`` or ``<repo>/../shared/data``."""
+"""Where benchmarks find the real data: ``$HARBORWATCH_DATA``, else ``<repo>/../shared/data``."""
 
 from __future__ import annotations
 

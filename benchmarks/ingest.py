@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from _data import WORK_DIR, data_dir, machine
 
 _PGHP = re.compile(rb"\$PGHP,1,2013,11,12,12,")
@@ -92,8 +91,10 @@ def main() -> None:
     peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"machine: {machine()}")
     print(f"input: {source.name}, {source.stat().st_size / 1e6:,.0f} MB, {sentences:,} sentences")
-    print(f"harborwatch ingest end to end: {seconds:.1f} s, {sentences / seconds:,.0f} sentences/s"
-          f" (goal >= 1,000,000)")  # fmt: skip
+    print(
+        f"harborwatch ingest end to end: {seconds:.1f} s, {sentences / seconds:,.0f} sentences/s"
+        f" (goal >= 1,000,000)"
+    )
     print(f"peak RSS of the ingest process: {peak_rss_mb:,.0f} MB (goal < 1,500)")
     print(f"summary: {result.stdout.strip().splitlines()[1:8]}")
     shutil.rmtree(store, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""Shared fixtures: where the real data lives (``$HARBORWATCH_DATA`` or the repo's ``../shared/data``)."""
+"""Shared fixtures: where the real data lives (``$HARBORWATCH_DATA``, else ``../shared/data``)."""
 
 from __future__ import annotations
 

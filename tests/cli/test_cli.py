@@ -76,16 +76,27 @@ def test_vessels_json_lists_identity_and_flag(store_with_dma: Path) -> None:
     rows = json.loads(out)
     assert code == 0 and len(rows) > 1_500
     row = next(r for r in rows if r["name"] and r["imo"])
-    assert {"vessel", "mmsi", "name", "imo", "callsign", "ship_type", "flag", "first_seen",
-            "last_seen", "positions"} <= set(row)  # fmt: skip
+    assert {
+        "vessel",
+        "mmsi",
+        "name",
+        "imo",
+        "callsign",
+        "ship_type",
+        "flag",
+        "first_seen",
+        "last_seen",
+        "positions",
+    } <= set(row)
     assert row["first_seen"] <= row["last_seen"]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "geojson", "parquet"])
 def test_track_formats(store_with_dma: Path, tmp_path: Path, fmt: str) -> None:
     out = tmp_path / f"track.{fmt}"
-    code, _ = _run("track", "538004030", "--store", str(store_with_dma), "--format", fmt,
-                   "--out", str(out))  # fmt: skip
+    code, _ = _run(
+        "track", "538004030", "--store", str(store_with_dma), "--format", fmt, "--out", str(out)
+    )
     assert code == 0
     if fmt == "parquet":
         table = pq.read_table(out)
@@ -105,8 +116,18 @@ def test_track_formats(store_with_dma: Path, tmp_path: Path, fmt: str) -> None:
 
 
 def test_track_window(store_with_dma: Path) -> None:
-    code, out = _run("track", "538004030", "--store", str(store_with_dma), "--format", "jsonl",
-                     "--since", "2014-10-02T17:00", "--until", "2014-10-02T17:30")  # fmt: skip
+    code, out = _run(
+        "track",
+        "538004030",
+        "--store",
+        str(store_with_dma),
+        "--format",
+        "jsonl",
+        "--since",
+        "2014-10-02T17:00",
+        "--until",
+        "2014-10-02T17:30",
+    )
     rows = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and rows
     assert all("2014-10-02T17:00" <= r["ts"] < "2014-10-02T17:30" for r in rows)
@@ -123,8 +144,15 @@ def test_quarantine_json_names_file_line_reason_raw(store_with_dma: Path) -> Non
 
 def test_decode_writes_parquet_without_a_store(ais_dir: Path, tmp_path: Path) -> None:
     out, statics = tmp_path / "p.parquet", tmp_path / "s.parquet"
-    code, _ = _run("-q", "decode", str(ais_dir / "dma/ais-sample.txt.gz"), "--out", str(out),
-                   "--statics", str(statics))  # fmt: skip
+    code, _ = _run(
+        "-q",
+        "decode",
+        str(ais_dir / "dma/ais-sample.txt.gz"),
+        "--out",
+        str(out),
+        "--statics",
+        str(statics),
+    )
     assert code == 0
     assert pq.read_table(out).num_rows > 25_000
     assert pq.read_table(statics).num_rows > 100

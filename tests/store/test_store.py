@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from harborwatch.store import Store
-from harborwatch.store import queries
+from harborwatch.store import Store, queries
 
 SUEZ = "eastern-med/suez_2021_boat_positions.csv"
 DMA = "dma/ais-sample.txt.gz"
@@ -93,8 +92,17 @@ def test_killed_ingest_leaves_none_or_all_of_a_file(ais_dir: Path, tmp_path: Pat
     big.write_bytes(sample * 12)
     reference = Store(tmp_path / "reference")
     expected = reference.ingest(big, chunk_bytes=1 << 20).positions
-    command = [sys.executable, "-m", "harborwatch.cli", "-q", "ingest", str(big),
-               "--chunk-mb", "1", "--store"]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "harborwatch.cli",
+        "-q",
+        "ingest",
+        str(big),
+        "--chunk-mb",
+        "1",
+        "--store",
+    ]
     for attempt, delay_s in enumerate([0.5, 1.5, 3.0, 5.0]):
         root = tmp_path / f"killed-{attempt}"
         child = subprocess.Popen([*command, str(root)], stderr=subprocess.DEVNULL)

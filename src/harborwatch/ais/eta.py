@@ -56,7 +56,8 @@ def eta_timestamps(
         best = np.where(take, candidate, best)
         best_distance = np.where(take, distance, best_distance)
     found = best_distance <= _HALF_YEAR_US + 86_400 * 1_000_000
-    return pa.array(best, type=pa.int64(), mask=~found).cast(UTC_TS)  # type: ignore[no-any-return]
+    timestamps: pa.TimestampArray = pa.array(best, type=pa.int64(), mask=~found).cast(UTC_TS)
+    return timestamps
 
 
 def _compose(

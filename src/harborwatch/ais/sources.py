@@ -1,6 +1,6 @@
-"""Open any supported AIS file, recognise its format and read it in chunks.
+"""Open any supported AIS file, recognise its format, read it in chunks.
 
-Formats and the reader behind each (every reader is ``read(stream, ctx) -> Iterator[DecodedBatch]``):
+Formats, and the reader behind each (each is ``read(stream, ctx) -> Iterator[DecodedBatch]``):
 
 ============== =============================================================================
 nmea           raw NMEA 0183 (``!AIVDM``/``!AIVDO``), with tag blocks, ``$PGHP`` or trailing times
@@ -63,7 +63,8 @@ def reader_for(fmt: str) -> Reader:
         module_name, func_name = _READER_PATHS[fmt].split(":")
     except KeyError:
         raise InputError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}") from None
-    return getattr(importlib.import_module(module_name), func_name)  # type: ignore[no-any-return]
+    reader: Reader = getattr(importlib.import_module(module_name), func_name)
+    return reader
 
 
 def detect_format(head: bytes, name: str) -> str:
@@ -124,7 +125,7 @@ def open_input(path: Path, progress: ProgressCallback | None = None) -> BinaryIO
     """Open ``path`` for binary reading, decompressing ``.gz`` transparently."""
     raw: BinaryIO = open(path, "rb")  # noqa: SIM115 - returned to the caller, who closes it
     if progress is not None:
-        raw = io.BufferedReader(_CountingReader(raw, progress), 1 << 20)  # type: ignore[assignment]
+        raw = io.BufferedReader(_CountingReader(raw, progress), 1 << 20)
     if path.suffix == ".gz":
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     return raw

@@ -21,8 +21,7 @@ from harborwatch.ais.sources import FORMATS, expand_paths, read_file
 from harborwatch.cli import output
 from harborwatch.cli.progress import byte_progress
 from harborwatch.errors import HarborwatchError, InputError, RejectedInputError
-from harborwatch.store import IngestReport, Store
-from harborwatch.store import queries
+from harborwatch.store import IngestReport, Store, queries
 from harborwatch.store.store import file_sha256
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_REJECTED = 1, 2, 3
@@ -64,8 +63,12 @@ class _Cli(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """harborwatch: AIS and imagery evidence about ports, bases and fleets."""
-    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    level = (
+        logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    )
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
     ctx.obj = {"quiet": quiet}
 
 
@@ -108,30 +111,48 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @store_option
-@click.option("--format", "fmt", type=click.Choice(["auto", *FORMATS]), default="auto",
-              show_default=True, help="Input format; auto recognises it from the header.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", *FORMATS]),
+    default="auto",
+    show_default=True,
+    help="Input format; auto recognises it from the header.",
+)
 @click.option("--columns", help="For --format csv: name=column,... (mmsi, ts, lon, lat, ...).")
 @click.option("--assume-date", help="Date (YYYY-MM-DD) for NMEA sentences that carry no time.")
 @click.option("--strict", is_flag=True, help="Exit 3 if any record was quarantined.")
-@click.option("--chunk-mb", type=click.IntRange(1), default=DEFAULT_CHUNK_BYTES >> 20,
-              show_default=True, help="Decode this many MB at a time (bounds memory).")
+@click.option(
+    "--chunk-mb",
+    type=click.IntRange(1),
+    default=DEFAULT_CHUNK_BYTES >> 20,
+    show_default=True,
+    help="Decode this many MB at a time (bounds memory).",
+)
 @json_option
 @click.pass_obj
-def ingest(obj: dict[str, Any], paths: tuple[Path, ...], store_dir: Path, fmt: str,
-           columns: str | None, assume_date: str | None, strict: bool, chunk_mb: int,
-           as_json: bool) -> None:  # fmt: skip
+def ingest(
+    obj: dict[str, Any],
+    paths: tuple[Path, ...],
+    store_dir: Path,
+    fmt: str,
+    columns: str | None,
+    assume_date: str | None,
+    strict: bool,
+    chunk_mb: int,
+    as_json: bool,
+) -> None:
     """Decode AIS files (NMEA logs, provider CSV/JSON; directories and .gz too) into the store.
 
     Re-ingesting a file adds nothing. Bad records are quarantined, never dropped silently.
     """
     files = expand_paths(list(paths))
     store = Store(store_dir)
-    options = {"fmt": fmt, "assume_date": _parse_date(assume_date),
-               "columns": _parse_columns(columns), "chunk_bytes": chunk_mb << 20}  # fmt: skip
+    day, mapping = _parse_date(assume_date), _parse_columns(columns)
     reports: list[IngestReport] = []
     with byte_progress(sum(f.stat().st_size for f in files), obj["quiet"]) as advance:
         for path in files:
-            reports.append(store.ingest(path, progress=advance, **options))
+            reports.append(store.ingest(path, fmt, day, mapping, chunk_mb << 20, advance))
             log.info("%s: %s", path, reports[-1].as_dict())
     summary = _ingest_summary(reports, store)
     if as_json:
@@ -191,8 +212,13 @@ def stats(store_dir: Path, as_json: bool) -> None:
 @cli.command()
 @store_option
 @json_option
-@click.option("--limit", type=click.IntRange(1), default=50, show_default=True,
-              help="Rows shown in the table view (JSON has all).")
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=50,
+    show_default=True,
+    help="Rows shown in the table view (JSON has all).",
+)
 def vessels(store_dir: Path, as_json: bool, limit: int) -> None:
     """One row per vessel: latest name, IMO, call sign, ship type, flag, first/last seen."""
     table = queries.vessels(Store(store_dir).connect())
@@ -207,17 +233,26 @@ def vessels(store_dir: Path, as_json: bool, limit: int) -> None:
 @store_option
 @click.option("--since", help="From this UTC time (inclusive), YYYY-MM-DD[THH:MM].")
 @click.option("--until", help="Up to this UTC time (exclusive).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "geojson", "parquet"]),
-              default="csv", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write here instead of stdout.")
-def track(vessel: str, store_dir: Path, since: str | None, until: str | None, fmt: str,
-          out: Path | None) -> None:  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl", "geojson", "parquet"]),
+    default="csv",
+    show_default=True,
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout."
+)
+def track(
+    vessel: str, store_dir: Path, since: str | None, until: str | None, fmt: str, out: Path | None
+) -> None:
     """Positions of one vessel (MMSI, or a source's vessel key such as suez:17) in time order."""
     table = queries.track(
-        Store(store_dir).connect(), vessel, _parse_time(since, "--since"),
+        Store(store_dir).connect(),
+        vessel,
+        _parse_time(since, "--since"),
         _parse_time(until, "--until"),
-    )  # fmt: skip
+    )
     if table.num_rows == 0:
         log.warning("no positions for vessel %s in %s", vessel, store_dir)
     try:
@@ -230,8 +265,13 @@ def track(vessel: str, store_dir: Path, since: str | None, until: str | None, fm
 @store_option
 @json_option
 @click.option("--reason", help="Only this reason code (e.g. bad_checksum).")
-@click.option("--limit", type=click.IntRange(1), default=50, show_default=True,
-              help="Rows shown in the table view (JSON has all).")
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=50,
+    show_default=True,
+    help="Rows shown in the table view (JSON has all).",
+)
 def quarantine(store_dir: Path, as_json: bool, reason: str | None, limit: int) -> None:
     """Rejected records: file, line, reason, detail and raw text."""
     table = queries.quarantined(Store(store_dir).connect(), reason)
@@ -243,20 +283,40 @@ def quarantine(store_dir: Path, as_json: bool, reason: str | None, limit: int) -
 
 @cli.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Positions Parquet file to write.")
-@click.option("--statics", "statics_out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write static reports here.")
-@click.option("--quarantine", "quarantine_out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write rejected records here.")
-@click.option("--format", "fmt", type=click.Choice(["auto", *FORMATS]), default="auto",
-              show_default=True)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Positions Parquet file to write.",
+)
+@click.option(
+    "--statics",
+    "statics_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write static reports here.",
+)
+@click.option(
+    "--quarantine",
+    "quarantine_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write rejected records here.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["auto", *FORMATS]), default="auto", show_default=True
+)
 @click.option("--assume-date", help="Date (YYYY-MM-DD) for NMEA sentences that carry no time.")
 @click.option("--strict", is_flag=True, help="Exit 3 if any record was rejected.")
 @click.pass_obj
-def decode(obj: dict[str, Any], path: Path, out: Path, statics_out: Path | None,
-           quarantine_out: Path | None, fmt: str, assume_date: str | None,
-           strict: bool) -> None:  # fmt: skip
+def decode(
+    obj: dict[str, Any],
+    path: Path,
+    out: Path,
+    statics_out: Path | None,
+    quarantine_out: Path | None,
+    fmt: str,
+    assume_date: str | None,
+    strict: bool,
+) -> None:
     """Decode one file to Parquet without a store (no de-duplication)."""
     ctx = ReadContext(file_sha256(path)[:16], path, _parse_date(assume_date))
     with byte_progress(path.stat().st_size, obj["quiet"]) as advance:
@@ -266,10 +326,17 @@ def decode(obj: dict[str, Any], path: Path, out: Path, statics_out: Path | None,
         pq.write_table(batch.statics, statics_out)
     if quarantine_out:
         pq.write_table(batch.quarantine, quarantine_out)
-    report = IngestReport(str(path), ctx.file_id, fmt, "decoded", batch.positions.num_rows,
-                          batch.statics.num_rows, 0,
-                          Counter(batch.quarantine.column("reason").to_pylist()),
-                          batch.type_counts)  # fmt: skip
+    report = IngestReport(
+        str(path),
+        ctx.file_id,
+        fmt,
+        "decoded",
+        batch.positions.num_rows,
+        batch.statics.num_rows,
+        0,
+        Counter(batch.quarantine.column("reason").to_pylist()),
+        batch.type_counts,
+    )
     if not obj["quiet"]:
         click.echo(
             f"decoded {path}: {report.positions:,} positions, {report.statics:,} static "

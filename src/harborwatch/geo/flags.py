@@ -15,7 +15,6 @@ import numpy.typing as npt
 import pyarrow as pa
 from pyais.constants import COUNTRY_MAPPING
 
-
 MIDS_MISSING_FROM_PYAIS = {550: "TL", 638: "SS"}  # Timor-Leste, South Sudan (ITU MID list)
 
 
@@ -35,6 +34,7 @@ def mids_of(mmsi: npt.ArrayLike) -> np.ndarray:
     """The MID of each MMSI (int64), or -1 where the number carries none."""
     value = np.asarray(mmsi, dtype=np.int64)
     digits = [(value // 10 ** (8 - i)) % 10 for i in range(9)]  # nine digits, zero-padded
+    rules: list[tuple[np.ndarray, int | None]]
     lead3 = digits[0] * 100 + digits[1] * 10 + digits[2]
     mid = np.full(value.shape, -1, dtype=np.int64)
     rules = [  # (applies, MID digits start at) — first match wins, so most specific first
@@ -61,6 +61,6 @@ def flags_of(mmsi: pa.Array | pa.ChunkedArray) -> pa.Array:
     values = pa.chunked_array([mmsi]) if isinstance(mmsi, pa.Array) else mmsi
     filled = values.fill_null(0).to_numpy().astype(np.int64)
     mids = mids_of(filled)
-    flags = np.where(mids >= 0, _FLAGS[np.clip(mids, 0, 999)], None)
-    flags[np.asarray(values.is_null())] = None
+    known = (mids >= 0) & ~np.asarray(values.is_null())
+    flags: np.ndarray = np.where(known, _FLAGS[np.clip(mids, 0, 999)], None)
     return pa.array(flags, type=pa.string())

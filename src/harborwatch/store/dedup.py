@@ -19,13 +19,32 @@ DUPLICATE_WINDOW_US = 2_000_000
 """Rows with equal content closer than this (µs) are one report (see module docstring)."""
 
 POSITION_KEY = [
-    "mmsi", "vessel_key", "msg_type", "lon", "lat",
-    "sog_knots", "cog_deg", "heading_deg", "nav_status",
-]  # fmt: skip
+    "mmsi",
+    "vessel_key",
+    "msg_type",
+    "lon",
+    "lat",
+    "sog_knots",
+    "cog_deg",
+    "heading_deg",
+    "nav_status",
+]
 STATIC_KEY = [
-    "mmsi", "vessel_key", "msg_type", "imo", "callsign", "name", "ship_type",
-    "dim_bow_m", "dim_stern_m", "dim_port_m", "dim_starboard_m", "draught_m", "eta", "destination",
-]  # fmt: skip
+    "mmsi",
+    "vessel_key",
+    "msg_type",
+    "imo",
+    "callsign",
+    "name",
+    "ship_type",
+    "dim_bow_m",
+    "dim_stern_m",
+    "dim_port_m",
+    "dim_starboard_m",
+    "draught_m",
+    "eta",
+    "destination",
+]
 
 _HASH = "__content_hash"
 

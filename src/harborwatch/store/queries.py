@@ -42,7 +42,7 @@ def stats(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 def vessels(con: duckdb.DuckDBPyConnection) -> pa.Table:
     """One row per vessel key: latest identity (from static reports), flag, first/last seen."""
-    table = con.execute(
+    table: pa.Table = con.execute(
         f"""
         WITH p AS (
             SELECT {VESSEL_KEY_SQL} AS vessel, any_value(mmsi) AS mmsi,
@@ -62,7 +62,7 @@ def vessels(con: duckdb.DuckDBPyConnection) -> pa.Table:
         FROM p LEFT JOIN s USING (vessel)
         ORDER BY p.positions DESC, p.vessel
         """
-    ).arrow()
+    ).to_arrow_table()
     flags = flags_of(table.column("mmsi"))
     return table.add_column(table.column_names.index("ship_type") + 1, "flag", flags)
 
@@ -83,7 +83,7 @@ def track(
         ORDER BY ts
         """,
         [vessel, since, since, until, until],
-    ).arrow()
+    ).to_arrow_table()
 
 
 def quarantined(con: duckdb.DuckDBPyConnection, reason: str | None = None) -> pa.Table:
@@ -96,7 +96,7 @@ def quarantined(con: duckdb.DuckDBPyConnection, reason: str | None = None) -> pa
         ORDER BY f.path, q.line_no
         """,
         [reason, reason],
-    ).arrow()
+    ).to_arrow_table()
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> Any:

@@ -300,7 +300,7 @@ class _FileIngest:
             f"SELECT {cols} FROM read_parquet({_sql_list(paths)}) "
             "WHERE epoch_us(ts) BETWEEN ? AND ?",
             [lo, hi],
-        ).arrow()
+        ).to_arrow_table()
         con.close()
         stored = schemas.conform(stored, schemas.TABLES[table]).select([*key, "ts"])
         return content_hashes(stored, key)
@@ -336,8 +336,15 @@ class _FileIngest:
             (self.store.root / final).parent.mkdir(parents=True, exist_ok=True)
             os.replace(self._abs(part), self.store.root / final)
             committed.append(
-                Part(part.table, final.as_posix(), file_id, part.day, part.rows,
-                     part.ts_min_us, part.ts_max_us)  # fmt: skip
+                Part(
+                    part.table,
+                    final.as_posix(),
+                    file_id,
+                    part.day,
+                    part.rows,
+                    part.ts_min_us,
+                    part.ts_max_us,
+                )
             )
         catalog.parts.extend(committed)
         catalog.files[file_id] = {
