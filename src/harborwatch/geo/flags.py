@@ -62,5 +62,6 @@ def flags_of(mmsi: pa.Array | pa.ChunkedArray) -> pa.Array:
     filled = values.fill_null(0).to_numpy().astype(np.int64)
     mids = mids_of(filled)
     known = (mids >= 0) & ~np.asarray(values.is_null())
-    flags: np.ndarray = np.where(known, _FLAGS[np.clip(mids, 0, 999)], None)
+    flags = _FLAGS[np.clip(mids, 0, 999)]  # fancy indexing copies
+    flags[~known] = None
     return pa.array(flags, type=pa.string())
