@@ -303,7 +303,7 @@ class _FileIngest:
             return schema.empty_table()
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
-        stored = con.execute(
+        stored: pa.Table = con.execute(
             f"SELECT {', '.join(schema.names)} FROM read_parquet({_sql_list(paths)}) "
             "WHERE epoch_us(ts) BETWEEN ? AND ?",
             [lo, hi],

@@ -34,6 +34,7 @@ import pyarrow as pa
 
 from harborwatch import schemas
 from harborwatch.ais.batch import DecodedBatch, ReadContext
+from harborwatch.ais.eta import eta_timestamps
 from harborwatch.ais.reasons import MAX_MMSI, RejectReason
 from harborwatch.errors import InputError
 
@@ -558,3 +559,30 @@ def read_csv_batches(
         yield finish_batch(
             decoded, source=source, file_id=ctx.file_id, statics_filter=statics_filter
         )
+
+
+def eta_column(
+    frame: pl.DataFrame, month: pl.Expr, day: pl.Expr, hour: pl.Expr, minute: pl.Expr
+) -> pl.Series:
+    """ETA timestamps of AIS's year-less ETA parts, the year inferred from each row's ``ts``.
+
+    Missing parts count as "not available" (month 0, hour 24, minute 60): see
+    :func:`harborwatch.ais.eta.eta_timestamps`.
+    """
+    parts = frame.select(
+        month=month.fill_null(0),
+        day=day.fill_null(0),
+        hour=hour.fill_null(24),
+        minute=minute.fill_null(60),
+        report_us=pl.col("ts").dt.epoch("us").fill_null(0),
+    )
+    etas = eta_timestamps(
+        parts["month"].to_numpy(),
+        parts["day"].to_numpy(),
+        parts["hour"].to_numpy(),
+        parts["minute"].to_numpy(),
+        parts["report_us"].to_numpy(),
+    )
+    series = pl.from_arrow(etas)
+    assert isinstance(series, pl.Series)
+    return series.alias("eta")
