@@ -88,7 +88,7 @@ def write_geojson_track(table: pa.Table, stream: IO[str]) -> None:
 
 def print_table(table: pa.Table, title: str | None = None, limit: int | None = None) -> None:
     """A human-readable table on stdout (rows beyond ``limit`` are counted, not shown)."""
-    console = Console(soft_wrap=True)
+    console = Console(width=None if sys.stdout.isatty() else 240)
     view = Table(title=title, show_lines=False)
     for name in table.column_names:
         view.add_column(name, overflow="fold")

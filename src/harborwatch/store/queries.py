@@ -42,7 +42,7 @@ def stats(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 def vessels(con: duckdb.DuckDBPyConnection) -> pa.Table:
     """One row per vessel key: latest identity (from static reports), flag, first/last seen."""
-    table: pa.Table = con.execute(
+    table: pa.Table = con.sql(
         f"""
         WITH p AS (
             SELECT {VESSEL_KEY_SQL} AS vessel, any_value(mmsi) AS mmsi,
@@ -74,7 +74,7 @@ def track(
     until: datetime | None = None,
 ) -> pa.Table:
     """Positions of one vessel (an MMSI, or a source's vessel key) in time order."""
-    return con.execute(
+    return con.sql(
         f"""
         SELECT * FROM positions
         WHERE {VESSEL_KEY_SQL} = ?
@@ -82,20 +82,20 @@ def track(
           AND (?::TIMESTAMPTZ IS NULL OR ts < ?::TIMESTAMPTZ)
         ORDER BY ts
         """,
-        [vessel, since, since, until, until],
+        params=[vessel, since, since, until, until],
     ).to_arrow_table()
 
 
 def quarantined(con: duckdb.DuckDBPyConnection, reason: str | None = None) -> pa.Table:
     """Quarantined records with the path of the file they came from."""
-    return con.execute(
+    return con.sql(
         """
         SELECT f.path AS file, q.line_no, q.reason, q.detail, q.raw, q.file_id
         FROM quarantine q LEFT JOIN files f USING (file_id)
         WHERE ?::VARCHAR IS NULL OR q.reason = ?
         ORDER BY f.path, q.line_no
         """,
-        [reason, reason],
+        params=[reason, reason],
     ).to_arrow_table()
 
 

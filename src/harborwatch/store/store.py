@@ -183,7 +183,7 @@ class Store:
             if paths:
                 con.execute(
                     f"CREATE VIEW {table} AS SELECT * FROM read_parquet("
-                    f"{_sql_list(paths)}, union_by_name = true)"
+                    f"{_sql_list(paths)}, union_by_name = true, hive_partitioning = false)"
                 )
             else:
                 con.register(f"{table}_empty", schemas.empty(schema))
@@ -303,10 +303,10 @@ class _FileIngest:
             return schema.empty_table()
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
-        stored: pa.Table = con.execute(
-            f"SELECT {', '.join(schema.names)} FROM read_parquet({_sql_list(paths)}) "
-            "WHERE epoch_us(ts) BETWEEN ? AND ?",
-            [lo, hi],
+        stored: pa.Table = con.sql(
+            f"SELECT {', '.join(schema.names)} FROM read_parquet({_sql_list(paths)}, "
+            "hive_partitioning = false) WHERE epoch_us(ts) BETWEEN ? AND ?",
+            params=[lo, hi],
         ).to_arrow_table()
         con.close()
         return stored.cast(schema)
