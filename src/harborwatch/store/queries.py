@@ -41,7 +41,11 @@ def stats(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def vessels(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """One row per vessel key: latest identity (from static reports), flag, first/last seen."""
+    """One row per vessel key: latest identity (from static reports), flag, first/last seen.
+
+    Vessels heard only through static reports are listed too, with 0 positions; first/last seen
+    cover both kinds of report.
+    """
     table: pa.Table = con.sql(
         f"""
         WITH p AS (
@@ -49,7 +53,8 @@ def vessels(con: duckdb.DuckDBPyConnection) -> pa.Table:
                    min(ts) AS first_seen, max(ts) AS last_seen, count(*) AS positions
             FROM positions GROUP BY 1
         ), s AS (
-            SELECT {VESSEL_KEY_SQL} AS vessel,
+            SELECT {VESSEL_KEY_SQL} AS vessel, any_value(mmsi) AS mmsi,
+                   min(ts) AS first_seen, max(ts) AS last_seen,
                    arg_max(name, ts) FILTER (WHERE name IS NOT NULL AND name <> '') AS name,
                    arg_max(imo, ts) FILTER (WHERE imo IS NOT NULL) AS imo,
                    arg_max(callsign, ts) FILTER (WHERE callsign IS NOT NULL AND callsign <> '')
@@ -57,10 +62,12 @@ def vessels(con: duckdb.DuckDBPyConnection) -> pa.Table:
                    arg_max(ship_type, ts) FILTER (WHERE ship_type IS NOT NULL) AS ship_type
             FROM statics GROUP BY 1
         )
-        SELECT p.vessel, p.mmsi, s.name, s.imo, s.callsign, s.ship_type,
-               p.first_seen, p.last_seen, p.positions
-        FROM p LEFT JOIN s USING (vessel)
-        ORDER BY p.positions DESC, p.vessel
+        SELECT vessel, coalesce(p.mmsi, s.mmsi) AS mmsi, s.name, s.imo, s.callsign, s.ship_type,
+               least(p.first_seen, s.first_seen) AS first_seen,
+               greatest(p.last_seen, s.last_seen) AS last_seen,
+               coalesce(p.positions, 0) AS positions
+        FROM p FULL OUTER JOIN s USING (vessel)
+        ORDER BY positions DESC, vessel
         """
     ).to_arrow_table()
     flags = flags_of(table.column("mmsi"))
