@@ -16,9 +16,14 @@ from harborwatch.schemas import VESSEL_KEY_SQL
 
 def stats(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Counts and time span of the store, with quarantined records per reason."""
-    positions, vessels, ts_min, ts_max = con.execute(
-        f"SELECT count(*), count(DISTINCT {VESSEL_KEY_SQL}), min(ts), max(ts) FROM positions"
-    ).fetchone() or (0, 0, None, None)
+    positions, ts_min, ts_max = con.execute(
+        "SELECT count(*), min(ts), max(ts) FROM positions"
+    ).fetchone() or (0, None, None)
+    vessels = _scalar(
+        con,
+        f"SELECT count(*) FROM (SELECT {VESSEL_KEY_SQL} FROM positions "
+        f"UNION SELECT {VESSEL_KEY_SQL} FROM statics)",
+    )
     by_reason = dict(
         con.execute(
             "SELECT reason, count(*) FROM quarantine GROUP BY reason ORDER BY reason"
