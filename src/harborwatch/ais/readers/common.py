@@ -39,7 +39,8 @@ from harborwatch.ais.reasons import MAX_MMSI, RejectReason
 from harborwatch.errors import InputError
 
 NA_TOKENS = ("", "none", "nan", "null", "n/a")
-"""Spellings (lower-cased, trimmed) providers use for an absent numeric value."""
+"""Spellings (case-insensitive, trimmed) providers use for an absent numeric value."""
+_NA_PATTERN = r"^\s*(?i:none|nan|null|n/a)?\s*$"
 
 UTC_US = pl.Datetime("us", "UTC")
 
@@ -222,20 +223,19 @@ def column(fields: pl.DataFrame, name: str) -> pl.Expr:
 
 def present(raw: pl.Expr) -> pl.Expr:
     """Whether a raw string holds a value (not null, not blank, not a not-available spelling)."""
-    return raw.is_not_null() & ~raw.str.strip_chars().str.to_lowercase().is_in(NA_TOKENS)
+    return raw.is_not_null() & ~raw.str.contains(_NA_PATTERN).fill_null(True)
 
 
 def number(raw: pl.Expr, dtype: pl.DataType | type[pl.DataType] = pl.Float64) -> pl.Expr:
     """Parse a raw string as a number; null when absent or unparsable (see :func:`unparsed`).
 
-    Integers are parsed through float so that "95.0" reads as 95 (MarineCadastre writes them so).
+    Integers are parsed through float so that "95.0" reads as 95 (MarineCadastre writes them so);
+    "95.5" is not an integer and gives null. NaN spellings give null.
     """
-    value = pl.when(present(raw)).then(raw.str.strip_chars())
-    as_float = value.cast(pl.Float64, strict=False)
+    value = raw.str.strip_chars()
     if dtype == pl.Float64:
-        return as_float
-    integral = as_float.is_finite() & (as_float == as_float.round(0))
-    return pl.when(integral).then(as_float).cast(dtype, strict=False)
+        return value.cast(pl.Float64, strict=False).fill_nan(None)
+    return value.str.replace(r"\.0*$", "").cast(dtype, strict=False)
 
 
 def text(raw: pl.Expr) -> pl.Expr:
@@ -392,16 +392,18 @@ def apply_checks(frame: pl.DataFrame, checks: Sequence[Check]) -> tuple[pl.DataF
     first = pl.coalesce(
         [pl.when(c.failed.fill_null(False)).then(pl.lit(i)) for i, c in enumerate(checks)]
     )
-    reason = pl.coalesce(
-        [pl.when(first == i).then(pl.lit(str(c.reason))) for i, c in enumerate(checks)]
-    )
-    detail = pl.coalesce(
-        [pl.when(first == i).then(c.detail.fill_null("")) for i, c in enumerate(checks)]
-    )
-    marked = frame.with_columns(_reason=reason, _detail=detail)
-    good = marked.filter(pl.col("_reason").is_null()).drop("_reason", "_detail")
-    rejects = marked.filter(pl.col("_reason").is_not_null()).select(
-        "line_no", "raw", reason="_reason", detail="_detail"
+    marked = frame.with_columns(_check=first)
+    good = marked.filter(pl.col("_check").is_null()).drop("_check")
+    failing = marked.filter(pl.col("_check").is_not_null())
+    index = pl.col("_check")
+    reasons = {i: str(c.reason) for i, c in enumerate(checks)}
+    rejects = failing.select(
+        "line_no",
+        "raw",
+        reason=index.replace_strict(reasons, return_dtype=pl.String),
+        detail=pl.coalesce(
+            [pl.when(index == i).then(c.detail.fill_null("")) for i, c in enumerate(checks)]
+        ),
     )
     return good, rejects
 
@@ -442,12 +444,18 @@ class StaticsChangeFilter:
         )
         if self._last is not None:
             compare = pl.concat([self._last.with_columns(_row=pl.lit(-1, pl.Int64)), compare])
-        first = pl.int_range(pl.len()).over(_STATICS_KEY) == 0
-        changed = pl.any_horizontal(
-            [pl.col(c).ne_missing(pl.col(c).shift(1).over(_STATICS_KEY)) for c in STATIC_FIELDS]
+        ordered = compare.sort([*_STATICS_KEY, "_row"], maintain_order=True)
+        same_vessel = pl.all_horizontal(
+            [pl.col(k).eq_missing(pl.col(k).shift(1)) for k in _STATICS_KEY]
         )
-        keep = compare.filter((first | changed) & (pl.col("_row") >= 0))["_row"]
-        self._last = compare.group_by(_STATICS_KEY, maintain_order=True).last().drop("_row")
+        last_of_vessel = ~pl.all_horizontal(
+            [pl.col(k).eq_missing(pl.col(k).shift(-1)) for k in _STATICS_KEY]
+        )
+        changed = pl.any_horizontal(
+            [pl.col(c).ne_missing(pl.col(c).shift(1)) for c in STATIC_FIELDS]
+        )
+        keep = ordered.filter((~same_vessel | changed) & (pl.col("_row") >= 0))["_row"]
+        self._last = ordered.filter(last_of_vessel).drop("_row")
         index = pl.int_range(pl.len(), dtype=pl.Int64)
         return rows.filter(index.is_in(keep.implode()))
 
