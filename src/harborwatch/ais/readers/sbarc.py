@@ -1,8 +1,8 @@
 """Reader of the Santa Barbara receiver's hourly export, ``AIS_SBARC_YYMMDD-HH.txt[.gz]``.
 
 Lines are ``;``-separated, one decoded AIS message each, with no header. The first field is the
-time of day ``HH:MM:SS:ms`` (UTC); the date comes from the file name (or ``ctx.assume_date`` when the
-name carries none). A file holds one hour, but its first lines may belong to the hour before: a
+time of day ``HH:MM:SS:ms`` (UTC); the date comes from the file name (or ``ctx.assume_date`` when
+the name carries none). A file holds one hour, but its first lines may belong to the hour before: a
 time of day more than 12 h after the file's hour is taken from the previous day (a ``23:59`` line
 in the ``00`` file), more than 12 h before it from the next.
 
@@ -92,14 +92,14 @@ def _kinds() -> dict[str, pl.Expr]:
 
 
 def _numeric_block_at(offset: int) -> pl.Expr:
-    """Whether the eight numeric fields of a type 5 row (ship type .. draught) start at ``offset``."""
+    """Whether a type 5 row's eight numeric fields (ship type .. draught) start at ``offset``."""
     return pl.all_horizontal(
         [_field(offset + k).cast(pl.Int64, strict=False).is_not_null() for k in range(8)]
     )
 
 
 def _type5_shift() -> pl.Expr:
-    """Extra fields before the numeric block of a type 5 row: 0, or 1 when the name holds a ``;``."""
+    """Extra fields before a type 5 row's numeric block: 0, or 1 when the name holds a ``;``."""
     return (
         pl.when(_NF == 18)
         .then(0)
@@ -111,7 +111,7 @@ def _type5_shift() -> pl.Expr:
 
 
 def _strings() -> dict[str, pl.Expr]:
-    """Each decoded field's raw text, null where the row's layout lacks it (needs :func:`_kinds`)."""
+    """Each field's raw text, null where the row's layout lacks it (after :func:`_kinds`)."""
     pos, t5, t24, is18 = pl.col("_pos"), pl.col("_t5"), pl.col("_t24"), pl.col("_is18")
     shift = pl.col("_shift")
     part = _field(4)
