@@ -77,7 +77,7 @@ _STATIC_DTYPES: dict[str, pl.DataType] = {
     "dim_stern_m": pl.Int64(),
     "dim_port_m": pl.Int64(),
     "dim_starboard_m": pl.Int64(),
-    "draught_m": pl.Float64(),
+    "draught_m": pl.Float32(),  # as stored: 24 / 10 may differ in the last float64 bit
     "eta": UTC_US,
     "destination": pl.String(),
     "msg_type": pl.Int64(),

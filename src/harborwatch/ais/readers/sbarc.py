@@ -240,12 +240,18 @@ def _parse(strings: pl.DataFrame, start: datetime | None, name: str) -> Decoded:
     )
     statics = static_rows.with_columns(
         ts=pl.col("_ts"),
-        _m=pl.Series(month),
-        _d=pl.Series(day),
-        _h=pl.Series(hour),
-        _mi=pl.Series(minute),
+        _eta_month=pl.Series(month),
+        _eta_day=pl.Series(day),
+        _eta_hour=pl.Series(hour),
+        _eta_minute=pl.Series(minute),
     )
-    eta = common.eta_column(statics, pl.col("_m"), pl.col("_d"), pl.col("_h"), pl.col("_mi"))
+    eta = common.eta_column(
+        statics,
+        pl.col("_eta_month"),
+        pl.col("_eta_day"),
+        pl.col("_eta_hour"),
+        pl.col("_eta_minute"),
+    )
     statics = statics.with_columns(eta.alias("_eta_ts")).select(
         *identity,
         *common.static_columns(
