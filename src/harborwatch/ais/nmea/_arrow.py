@@ -1,0 +1,197 @@
+"""Turn the kernel's column arrays into Arrow tables of the declared schemas, vectorised.
+
+:class:`KernelOutput` owns one call's preallocated arrays (see :mod:`._kernel` for their layout);
+its ``*_table`` methods slice them to the rows written and wrap them without per-row Python.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pyarrow as pa
+from numba import njit
+
+from harborwatch import schemas
+from harborwatch.ais.eta import eta_timestamps
+from harborwatch.ais.nmea import _codes
+from harborwatch.ais.nmea import _kernel as k
+
+SOURCE = "nmea"
+_REASON_NAMES = pa.array([str(reason) for reason in _codes.REASONS], pa.string())
+
+
+@njit(cache=True, nogil=True)
+def _compact_text(txt, at, lengths):
+    """Offsets and bytes of the strings txt[row, at:at+len] (len < 0: null, no bytes)."""
+    n = lengths.shape[0]
+    offsets = np.empty(n + 1, np.int32)
+    data = np.empty(max(1, int(np.maximum(lengths, 0).sum())), np.uint8)
+    m = 0
+    for row in range(n):
+        offsets[row] = m
+        for j in range(max(lengths[row], 0)):
+            data[m] = txt[row, at + j]
+            m += 1
+    offsets[n] = m
+    return offsets, data
+
+
+def _strings(offsets: np.ndarray, data: np.ndarray, valid: np.ndarray | None) -> pa.Array:
+    """A string array from int32/int64 offsets and UTF-8 bytes (invalid UTF-8 is replaced)."""
+    n = len(offsets) - 1
+    offsets32 = offsets.astype(np.int32, copy=False)
+    bitmap = None
+    if valid is not None and not valid.all():
+        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    array = pa.StringArray.from_buffers(
+        n, pa.py_buffer(offsets32), pa.py_buffer(data[: offsets32[-1]]), bitmap
+    )
+    try:
+        array.validate(full=True)
+    except pa.ArrowInvalid:
+        raw = data[: offsets32[-1]].tobytes()
+        array = pa.array(
+            [
+                raw[offsets32[i] : offsets32[i + 1]].decode("utf-8", "replace")
+                if valid is None or valid[i]
+                else None
+                for i in range(n)
+            ],
+            pa.string(),
+        )
+    return array
+
+
+def _text_column(txt: np.ndarray, at: int, lengths: np.ndarray) -> pa.Array:
+    """String column of the fixed-width text matrix slice starting at column ``at``."""
+    offsets, data = _compact_text(txt, at, lengths)
+    return _strings(offsets, data, lengths >= 0)
+
+
+def _constant(value: str, n: int) -> pa.Array:
+    """A string column holding ``value`` on every one of ``n`` rows."""
+    encoded = value.encode()
+    offsets = np.arange(0, (n + 1) * len(encoded), len(encoded), dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(encoded * n))
+
+
+def _masked(values: np.ndarray, type_: pa.DataType) -> pa.Array:
+    """Integer column with negative values (the kernel's "not available") as nulls."""
+    return pa.array(values.astype(type_.to_pandas_dtype(), copy=False), type_, mask=values < 0)
+
+
+def _timestamps(us: np.ndarray) -> pa.Array:
+    return pa.array(us, pa.int64()).view(schemas.UTC_TS)
+
+
+def _offsets(ends: np.ndarray) -> np.ndarray:
+    """Arrow offsets (n + 1) from per-row end offsets."""
+    offsets = np.zeros(len(ends) + 1, np.int32)
+    offsets[1:] = ends
+    return offsets
+
+
+class KernelOutput:
+    """Preallocated output arrays for one kernel call of at most ``rows`` rows per table (layout
+    in :mod:`._kernel`)."""
+
+    def __init__(self, rows: int, raw_bytes: int) -> None:
+        recv_bytes = rows * 32 + k.RECEIVER_MAX_BYTES * 1024
+        self.pos_f = np.empty((k.POS_F_ROWS, rows), np.float64)
+        self.pos_i = np.empty((k.POS_I_ROWS, rows), np.int64)
+        self.pos_rb = np.empty(recv_bytes, np.uint8)
+        self.sta_i = np.empty((k.STA_I_ROWS, rows), np.int64)
+        self.sta_txt = np.empty((rows, k.TEXT_WIDTH), np.uint8)
+        self.sta_rb = np.empty(recv_bytes, np.uint8)
+        self.rej_i = np.empty((k.REJ_ROWS, 2 * rows), np.int64)
+        self.rej_raw = np.empty(raw_bytes, np.uint8)
+        self.cnt = np.zeros(k.CNT_LEN, np.int64)
+        self.type_counts = np.zeros(64, np.int64)
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The output arrays in :func:`._kernel.decode_lines` argument order."""
+        return (
+            self.pos_f,
+            self.pos_i,
+            self.pos_rb,
+            self.sta_i,
+            self.sta_txt,
+            self.sta_rb,
+            self.rej_i,
+            self.rej_raw,
+            self.cnt,
+            self.type_counts,
+        )
+
+    def empty(self) -> bool:
+        return not (self.cnt[k.C_POS] or self.cnt[k.C_STA] or self.cnt[k.C_REJ])
+
+    def counts(self) -> Counter[int]:
+        return Counter({t: int(c) for t, c in enumerate(self.type_counts) if c})
+
+    def positions_table(self, file_id: str) -> pa.Table:
+        n = int(self.cnt[k.C_POS])
+        f, i = self.pos_f[:, :n], self.pos_i[:, :n]
+        columns = [
+            pa.array(i[k.P_MMSI].astype(np.uint32), pa.uint32()),
+            pa.nulls(n, pa.string()),
+            _timestamps(i[k.P_TS]),
+            pa.array(f[k.PF_LON], pa.float64(), from_pandas=True),
+            pa.array(f[k.PF_LAT], pa.float64(), from_pandas=True),
+            pa.array(f[k.PF_SOG].astype(np.float32), pa.float32(), from_pandas=True),
+            pa.array(f[k.PF_COG].astype(np.float32), pa.float32(), from_pandas=True),
+            _masked(i[k.P_HEADING], pa.int16()),
+            _masked(i[k.P_NAV], pa.int8()),
+            pa.array(i[k.P_TYPE].astype(np.int8), pa.int8()),
+            _constant(SOURCE, n),
+            _strings(_offsets(i[k.P_RECV_END]), self.pos_rb, i[k.P_HAS_RECV] > 0),
+            _constant(file_id, n),
+            pa.array(i[k.P_LINE], pa.int64()),
+        ]
+        return pa.Table.from_arrays(columns, schema=schemas.POSITIONS)
+
+    def statics_table(self, file_id: str) -> pa.Table:
+        n = int(self.cnt[k.C_STA])
+        i = self.sta_i[:, :n]
+        txt = self.sta_txt[:n]
+        draught = np.where(i[k.T_DRAUGHT_DM] >= 0, i[k.T_DRAUGHT_DM] / 10.0, np.nan)
+        eta = eta_timestamps(
+            i[k.T_ETA_MONTH], i[k.T_ETA_DAY], i[k.T_ETA_HOUR], i[k.T_ETA_MINUTE], i[k.T_TS]
+        )
+        columns = [
+            pa.array(i[k.T_MMSI].astype(np.uint32), pa.uint32()),
+            pa.nulls(n, pa.string()),
+            _timestamps(i[k.T_TS]),
+            _masked(i[k.T_IMO], pa.int32()),
+            _text_column(txt, k.CALLSIGN_AT, i[k.T_CALLSIGN_LEN]),
+            _text_column(txt, k.NAME_AT, i[k.T_NAME_LEN]),
+            _masked(i[k.T_SHIP_TYPE], pa.int16()),
+            _masked(i[k.T_BOW], pa.int16()),
+            _masked(i[k.T_STERN], pa.int16()),
+            _masked(i[k.T_PORT], pa.int16()),
+            _masked(i[k.T_STARBOARD], pa.int16()),
+            pa.array(draught.astype(np.float32), pa.float32(), from_pandas=True),
+            eta,
+            _text_column(txt, k.DEST_AT, i[k.T_DEST_LEN]),
+            pa.array(i[k.T_TYPE].astype(np.int8), pa.int8()),
+            _constant(SOURCE, n),
+            _strings(_offsets(i[k.T_RECV_END]), self.sta_rb, i[k.T_HAS_RECV] > 0),
+            _constant(file_id, n),
+            pa.array(i[k.T_LINE], pa.int64()),
+        ]
+        return pa.Table.from_arrays(columns, schema=schemas.STATICS)
+
+    def quarantine_table(self, file_id: str) -> pa.Table:
+        n = int(self.cnt[k.C_REJ])
+        i = self.rej_i[:, :n]
+        unique, inverse = np.unique(i[k.J_DETAIL : k.J_C + 1].T, axis=0, return_inverse=True)
+        texts = pa.array([_codes.detail_text(*map(int, row)) for row in unique], pa.string())
+        columns = [
+            _constant(file_id, n),
+            pa.array(i[k.J_LINE], pa.int64()),
+            _strings(_offsets(i[k.J_RAW_END]), self.rej_raw, None),
+            _REASON_NAMES.take(pa.array(i[k.J_REASON])),
+            texts.take(pa.array(inverse.reshape(-1), pa.int64())),
+        ]
+        return pa.Table.from_arrays(columns, schema=schemas.QUARANTINE)

@@ -1,0 +1,1118 @@
+"""The single-pass Numba kernel: NMEA bytes in, typed column arrays out.
+
+One call walks complete lines of a byte buffer once: it frames lines, reads tag blocks, ``$PGHP``
+lines and trailing ``,station,unixtime`` fields, verifies checksums, reassembles multipart
+messages, de-armours the 6-bit payload and writes each message's fields straight into preallocated
+NumPy column arrays. No Python object is made per sentence. Rejects leave as integer codes (see
+:mod:`harborwatch.ais.nmea._codes`) plus a copy of their raw text.
+
+State that outlives a call (line count, the pending ``$PGHP`` time, incomplete multipart groups)
+lives in small arrays owned by :class:`~harborwatch.ais.nmea.decoder.NmeaDecoder`, so feeding a
+file in any chunking gives the same rows.
+
+Payload bits are packed ten characters (60 bits) per int64 word, so a field is at most two shifts
+and a mask, and every value stays non-negative (no signed-shift surprises).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from harborwatch.ais.nmea._codes import (
+    D_BAD_CHAR,
+    D_BAD_FIELD,
+    D_BAD_TYPE,
+    D_BIT_LENGTH,
+    D_CHECKSUM,
+    D_EMPTY_PAYLOAD,
+    D_FIELD_COUNT,
+    D_FRAGMENT_TOO_LONG,
+    D_LAT,
+    D_LINE_TOO_LONG,
+    D_LON,
+    D_MISSING,
+    D_MMSI,
+    D_NO_CHECKSUM,
+    D_NO_TS,
+    D_NOT_SENTENCE,
+    D_PGHP_TIME,
+    D_RECEIVER_TOO_LONG,
+    D_TAG_UNTERMINATED,
+    D_TYPE24_PART,
+    D_UNSUPPORTED,
+    NO_TS,
+    R_BAD_CHECKSUM,
+    R_BAD_MMSI,
+    R_MALFORMED,
+    R_MISSING_FRAGMENT,
+    R_NO_TIMESTAMP,
+    R_OUT_OF_RANGE,
+    R_UNSUPPORTED_TYPE,
+)
+from harborwatch.ais.reasons import MAX_MMSI
+
+MAX_LINE_BYTES = 65536
+"""Longer lines are rejected whole without parsing (no NMEA record comes near this)."""
+RECEIVER_MAX_BYTES = 64
+"""Longest receiver id kept (tag-block ``s:``, ``$PGHP`` station or trailing station)."""
+SLOTS = 64
+"""Multipart groups pending at once; when all are taken the oldest is dropped as incomplete."""
+MAX_FRAGMENTS = 9
+FRAGMENT_MAX_CHARS = 128
+"""Longest payload of one fragment (NMEA caps whole sentences at 82 characters)."""
+FRAGMENT_MAX_RAW = 512
+"""Longest raw text of one fragment kept for the quarantine table."""
+PACK_CHARS = 80
+"""Payload characters packed into words: 480 bits, enough for every decoded type (5: 424)."""
+WORDS = PACK_CHARS // 10 + 2
+
+# state[] slots
+S_LINE = 0
+S_PEND_TS = 1
+S_PEND_RECV_LEN = 2
+S_CLOCK = 3
+STATE_LEN = 4
+
+# slot_meta[slot, ] columns
+M_USED = 0
+M_SEQ = 1
+M_CHAN = 2
+M_GROUP = 3
+M_TOTAL = 4
+M_MASK = 5
+M_AGE = 6
+M_TS = 7
+M_RECV_LEN = 8
+M_LINE = 9
+META_LEN = 10
+
+# frag_meta[slot, fragment, ] columns
+F_CHARS = 0
+F_FILL = 1
+F_RAW_LEN = 2
+FRAG_META_LEN = 3
+
+# cnt[] counters: rows written per table, bytes written per byte buffer
+C_POS = 0
+C_STA = 1
+C_REJ = 2
+C_POS_RB = 3
+C_STA_RB = 4
+C_REJ_RAW = 5
+CNT_LEN = 6
+
+# positions: pos_f (f64[4, n]: lon lat sog cog; NaN is null), pos_i (i64[POS_I_ROWS, n], -1 is
+# null), pos_rb (receiver bytes; row r's are pos_rb[end of row r-1 : P_RECV_END of row r])
+PF_LON = 0
+PF_LAT = 1
+PF_SOG = 2
+PF_COG = 3
+POS_F_ROWS = 4
+P_TS = 0
+P_LINE = 1
+P_HEADING = 2
+P_NAV = 3
+P_TYPE = 4
+P_HAS_RECV = 5
+P_MMSI = 6
+P_RECV_END = 7
+POS_I_ROWS = 8
+
+# statics: sta_i (i64[STA_I_ROWS, n], -1 is null), sta_txt (u8[n, TEXT_WIDTH]: name, call sign,
+# destination at fixed columns, lengths in sta_i), sta_rb (receiver bytes, as for positions)
+T_TS = 0
+T_LINE = 1
+T_IMO = 2
+T_TYPE = 3
+T_SHIP_TYPE = 4
+T_BOW = 5
+T_STERN = 6
+T_PORT = 7
+T_STARBOARD = 8
+T_ETA_MONTH = 9
+T_ETA_DAY = 10
+T_ETA_HOUR = 11
+T_ETA_MINUTE = 12
+T_NAME_LEN = 13
+T_CALLSIGN_LEN = 14
+T_DEST_LEN = 15
+T_HAS_RECV = 16
+T_MMSI = 17
+T_DRAUGHT_DM = 18
+T_RECV_END = 19
+STA_I_ROWS = 20
+NAME_AT = 0
+CALLSIGN_AT = 20
+DEST_AT = 27
+TEXT_WIDTH = 48
+
+# rejects: rej_i (i64[REJ_ROWS, n]), rej_raw (raw text bytes, ends in J_RAW_END)
+J_LINE = 0
+J_REASON = 1
+J_DETAIL = 2
+J_A = 3
+J_B = 4
+J_C = 5
+J_RAW_END = 6
+REJ_ROWS = 7
+
+# scratch (i64[SCRATCH_LEN]): packed payload words at 0, comma positions of a sentence at FPOS
+FPOS = 16
+SCRATCH_LEN = 32
+_SKIP = -2
+"""Scan result for a sentence that is not AIS (not VDM/VDO): no record."""
+
+_LON_NA_FINE = 181 * 600_000
+_LAT_NA_FINE = 91 * 600_000
+_LON_NA_COARSE = 181 * 600
+_LAT_NA_COARSE = 91 * 600
+_US = 1_000_000
+
+
+# ---------------------------------------------------------------- small parsers
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _hex(c):
+    """Value of one hex digit (either case), or -1."""
+    if 48 <= c <= 57:
+        return c - 48
+    if 65 <= c <= 70:
+        return c - 55
+    if 97 <= c <= 102:
+        return c - 87
+    return -1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _uint(buf, s, e):
+    """Decimal value of buf[s:e], or -1 if empty, not all digits, or over 18 digits."""
+    if s >= e or e - s > 18:
+        return -1
+    v = 0
+    for k in range(s, e):
+        d = int(buf[k]) - 48
+        if d < 0 or d > 9:
+            return -1
+        v = v * 10 + d
+    return v
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _unix_time_us(buf, s, e):
+    """Microseconds of a Unix time in seconds, or milliseconds when above 1e11, or NO_TS.
+
+    Accepts an optional decimal fraction (``1325394060.5``).
+    """
+    dot = s
+    while dot < e and buf[dot] != 46:
+        dot += 1
+    whole = _uint(buf, s, dot)
+    if whole < 0:
+        return NO_TS
+    unit = _US if whole <= 100_000_000_000 else 1000
+    us = whole * unit
+    if dot < e:
+        scale = unit // 10
+        for k in range(dot + 1, e):
+            d = int(buf[k]) - 48
+            if d < 0 or d > 9:
+                return NO_TS
+            us += d * scale
+            scale //= 10
+    return us
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _days_from_civil(y, m, d):
+    """Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm)."""
+    y = y - 1 if m <= 2 else y
+    era = (y if y >= 0 else y - 399) // 400
+    yoe = y - era * 400
+    mp = m - 3 if m > 2 else m + 9
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _civil_us(y, mo, d, h, mi, s, ms):
+    """Microseconds since epoch of a calendar time, or NO_TS if any part is out of range."""
+    if y < 1970 or mo < 1 or mo > 12 or d < 1 or h < 0 or h > 23 or mi < 0 or mi > 59:
+        return NO_TS
+    if s < 0 or s > 60 or ms < 0 or ms > 999:
+        return NO_TS
+    ny, nm = (y + 1, 1) if mo == 12 else (y, mo + 1)
+    if d > _days_from_civil(ny, nm, 1) - _days_from_civil(y, mo, 1):
+        return NO_TS
+    days = _days_from_civil(y, mo, d)
+    return ((days * 24 + h) * 60 + mi) * 60 * _US + s * _US + ms * 1000
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _parse_tag(buf, s, e):
+    """Read a tag block's content buf[s:e] (between the backslashes).
+
+    Returns (time µs or NO_TS, receiver start, receiver end (start -1: none), group id hash or -1).
+    The tag block's own checksum is not enforced: a relay that writes a wrong one (Spire's
+    ``*00``) must not lose the sentence, which has its own checksum; a ``c:`` that does not parse
+    gives no time.
+    """
+    star = e
+    for k in range(s, e):
+        if buf[k] == 42:
+            star = k
+            break
+    ts = NO_TS
+    rs = -1
+    re = -1
+    group = -1
+    f = s
+    while f < star:
+        g = f
+        while g < star and buf[g] != 44:
+            g += 1
+        colon = f
+        while colon < g and buf[colon] != 58:
+            colon += 1
+        if colon == f + 1 and colon < g:
+            name = buf[f]
+            if name == 99:  # c: unix time
+                ts = _unix_time_us(buf, colon + 1, g)
+            elif name == 115:  # s: source
+                rs = colon + 1
+                re = g
+            elif name == 103:  # g: fragment-total-id
+                group = _group_id(buf, colon + 1, g)
+        f = g + 1
+    return ts, rs, re, group
+
+
+@njit(cache=True, nogil=True)
+def _group_id(buf, s, e):
+    """FNV-1a hash (63 bits) of the id part of a ``g:n-m-id`` value, or -1 if it has none."""
+    dashes = 0
+    k = s
+    while k < e and dashes < 2:
+        if buf[k] == 45:
+            dashes += 1
+        k += 1
+    if dashes < 2:
+        return -1
+    h = np.uint64(14695981039346656037)
+    for j in range(k, e):
+        h = (h ^ np.uint64(buf[j])) * np.uint64(1099511628211)
+    return np.int64(h >> np.uint64(1))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _parse_trailer(buf, s, e):
+    """Read ``,field,...`` after a sentence's checksum: (time µs or NO_TS, station start, end).
+
+    The time is the last all-digit field (libais/USCG style ends with two Unix times; the last is
+    the receiver's); the station is the first field starting with ``r`` or ``b``
+    (``r003669946``, ``b003669794``).
+    """
+    ts = NO_TS
+    rs = -1
+    re = -1
+    f = s
+    while f < e:
+        g = f
+        while g < e and buf[g] != 44:
+            g += 1
+        if g > f:
+            c = buf[f]
+            if 48 <= c <= 57:
+                t = _unix_time_us(buf, f, g)
+                if t != NO_TS:
+                    ts = t
+            elif (c == 114 or c == 98) and g - f > 1 and rs < 0:
+                rs = f
+                re = g
+        f = g + 1
+    return ts, rs, re
+
+
+# ---------------------------------------------------------------- payload bits
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sixbit(c):
+    """6-bit value of a payload character, or -1 if the character is not in the armour set."""
+    if 48 <= c <= 87:
+        return c - 48
+    if 96 <= c <= 119:
+        return c - 56
+    return -1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pack(src, s, e, w, k0):
+    """Append payload characters src[s:e] at character index k0 into the 60-bit words ``w``.
+
+    Validates every character; packs only the first PACK_CHARS. Returns (offset of the first bad
+    character relative to s, its byte) or (-1, 0).
+    """
+    k = k0
+    for j in range(s, e):
+        c = np.int64(src[j])
+        v = _sixbit(c)
+        if v < 0:
+            return j - s, c
+        if k < PACK_CHARS:
+            word = k // 10
+            w[word] = (w[word] << 6) | v
+        k += 1
+    return -1, 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pad_words(w, nchars):
+    """Left-align the last, partly filled word after packing ``nchars`` characters."""
+    n = min(nchars, PACK_CHARS)
+    rest = n % 10
+    if rest:
+        w[n // 10] <<= 6 * (10 - rest)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _bits(w, off, width):
+    """Unsigned value of ``width`` (≤ 30) payload bits starting at bit ``off``."""
+    idx = off // 60
+    end = off - idx * 60 + width
+    if end <= 60:
+        return (w[idx] >> (60 - end)) & ((1 << width) - 1)
+    rem = end - 60
+    high = w[idx] & ((1 << (60 - (off - idx * 60))) - 1)
+    return (high << rem) | (w[idx + 1] >> (60 - rem))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sbits(w, off, width):
+    """Two's-complement signed value of ``width`` payload bits at ``off``."""
+    v = _bits(w, off, width)
+    if v >= 1 << (width - 1):
+        v -= 1 << width
+    return v
+
+
+@njit(cache=True, nogil=True)
+def _text(w, off, nchars, txt, row, at):
+    """Write AIS 6-bit text to txt[row, at:], cut at the first ``@`` padding and trimmed of
+    spaces at both ends; returns its length, or -1 when nothing is left (not available)."""
+    n = 0
+    for k in range(nchars):
+        v = _bits(w, off + 6 * k, 6)
+        if v == 0:
+            break
+        txt[row, at + n] = v + 64 if v < 32 else v
+        n += 1
+    while n > 0 and txt[row, at + n - 1] == 32:
+        n -= 1
+    lead = 0
+    while lead < n and txt[row, at + lead] == 32:
+        lead += 1
+    if lead:
+        for k in range(n - lead):
+            txt[row, at + k] = txt[row, at + lead + k]
+        n -= lead
+    return n if n > 0 else -1
+
+
+# ---------------------------------------------------------------- message decoding
+
+
+# Hot-path helpers take at most two arrays: every array argument costs an atomic reference count
+# increment and decrement per call, which at ~30 arrays per sentence dominated the run time.
+# Output arrays are therefore written only in decode_lines itself and in cold helpers (statics,
+# rejects, multipart bookkeeping).
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _expected_bits(t, part):
+    """(fewest, most) payload bits accepted for message type ``t``.
+
+    The most is the standard length plus 5: senders that misstate the fill bits pad the last
+    character. Type 24 part A is also seen at 168 bits (padded like part B).
+    """
+    if t == 19:
+        return 312, 317
+    if t == 5:
+        return 424, 429
+    if t == 27:
+        return 96, 101
+    if t == 24 and part == 0:
+        return 160, 168
+    return 168, 173
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _header(w, nchars, fill):
+    """Type, type-24 part and MMSI of a packed message, checking type, length and MMSI.
+
+    Returns (reason, detail, a, b, c, type, part, mmsi); reason -1 means a supported message of
+    valid length and MMSI.
+    """
+    t = _bits(w, 0, 6)
+    if t == 0 or t > 27:
+        return R_MALFORMED, D_BAD_TYPE, t, 0, 0, t, 0, 0
+    if not (t <= 5 or t == 18 or t == 19 or t == 24 or t == 27):
+        return R_UNSUPPORTED_TYPE, D_UNSUPPORTED, t, 0, 0, t, 0, 0
+    nbits = nchars * 6 - fill
+    part = _bits(w, 38, 2) if t == 24 else 0
+    if part > 1 and nbits >= 40:
+        return R_MALFORMED, D_TYPE24_PART, part, 0, 0, t, part, 0
+    low, high = _expected_bits(t, part)
+    if nbits < low or nbits > high:
+        return R_MALFORMED, D_BIT_LENGTH, t, nbits, low, t, part, 0
+    mmsi = _bits(w, 8, 30)
+    if mmsi == 0 or mmsi > MAX_MMSI:
+        return R_BAD_MMSI, D_MMSI, mmsi, 0, 0, t, part, mmsi
+    return -1, 0, 0, 0, 0, t, part, mmsi
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _kinematics(w, t):
+    """Position fields of a type 1-4, 18, 19 or 27 message.
+
+    Returns (lon raw, lat raw, units per degree, lon not-available raw, lat not-available raw,
+    SOG kn, COG deg, heading deg, nav status); NaN / -1 where not available or invalid.
+    """
+    nav = -1
+    sog = np.nan
+    cog = np.nan
+    heading = -1
+    if t == 27:
+        nav = _bits(w, 40, 4)
+        sog_raw = _bits(w, 79, 6)
+        cog_raw = _bits(w, 85, 9)
+        if sog_raw != 63:
+            sog = float(sog_raw)
+        if cog_raw < 360:  # 511 not available; 360-510 invalid: null, the fix itself is kept
+            cog = float(cog_raw)
+        lon = _sbits(w, 44, 18)
+        lat = _sbits(w, 62, 17)
+        return lon, lat, 600, _LON_NA_COARSE, _LAT_NA_COARSE, sog, cog, heading, nav
+    if t == 4:
+        lon = _sbits(w, 79, 28)
+        lat = _sbits(w, 107, 27)
+        return lon, lat, 600_000, _LON_NA_FINE, _LAT_NA_FINE, sog, cog, heading, nav
+    if t <= 3:
+        nav = _bits(w, 38, 4)
+        sog_raw = _bits(w, 50, 10)
+        lon = _sbits(w, 61, 28)
+        lat = _sbits(w, 89, 27)
+        cog_raw = _bits(w, 116, 12)
+        heading_raw = _bits(w, 128, 9)
+    else:
+        sog_raw = _bits(w, 46, 10)
+        lon = _sbits(w, 57, 28)
+        lat = _sbits(w, 85, 27)
+        cog_raw = _bits(w, 112, 12)
+        heading_raw = _bits(w, 124, 9)
+    if sog_raw != 1023:
+        sog = sog_raw / 10.0
+    if cog_raw < 3600:  # 3600 not available; above: invalid, null
+        cog = cog_raw / 10.0
+    if heading_raw < 360:  # 511 not available; 360-510 invalid, null
+        heading = heading_raw
+    return lon, lat, 600_000, _LON_NA_FINE, _LAT_NA_FINE, sog, cog, heading, nav
+
+
+@njit(cache=True, nogil=True)
+def _dims(w, off, sta_i, r):
+    """Write bow, stern, port, starboard (9, 9, 6, 6 bits from ``off``) of statics row ``r``."""
+    sta_i[T_BOW, r] = _bits(w, off, 9)
+    sta_i[T_STERN, r] = _bits(w, off + 9, 9)
+    sta_i[T_PORT, r] = _bits(w, off + 18, 6)
+    sta_i[T_STARBOARD, r] = _bits(w, off + 24, 6)
+
+
+@njit(cache=True, nogil=True)
+def _write_static(w, t, part, mmsi, ts, line, rscr, rlen, sta_i, sta_txt, sta_rb, cnt):
+    """Decode the static part of a type 5, 19 or 24 message into the next statics row."""
+    r = cnt[C_STA]
+    for k in range(STA_I_ROWS):
+        sta_i[k, r] = -1
+    if t == 5:
+        imo = _bits(w, 40, 30)
+        if imo != 0:
+            sta_i[T_IMO, r] = imo
+        sta_i[T_CALLSIGN_LEN, r] = _text(w, 70, 7, sta_txt, r, CALLSIGN_AT)
+        sta_i[T_NAME_LEN, r] = _text(w, 112, 20, sta_txt, r, NAME_AT)
+        sta_i[T_SHIP_TYPE, r] = _bits(w, 232, 8)
+        _dims(w, 240, sta_i, r)
+        sta_i[T_ETA_MONTH, r] = _bits(w, 274, 4)
+        sta_i[T_ETA_DAY, r] = _bits(w, 278, 5)
+        sta_i[T_ETA_HOUR, r] = _bits(w, 283, 5)
+        sta_i[T_ETA_MINUTE, r] = _bits(w, 288, 6)
+        draught = _bits(w, 294, 8)
+        if draught != 0:
+            sta_i[T_DRAUGHT_DM, r] = draught
+        sta_i[T_DEST_LEN, r] = _text(w, 302, 20, sta_txt, r, DEST_AT)
+    elif t == 19:
+        sta_i[T_NAME_LEN, r] = _text(w, 143, 20, sta_txt, r, NAME_AT)
+        sta_i[T_SHIP_TYPE, r] = _bits(w, 263, 8)
+        _dims(w, 271, sta_i, r)
+    elif part == 0:
+        sta_i[T_NAME_LEN, r] = _text(w, 40, 20, sta_txt, r, NAME_AT)
+    else:
+        sta_i[T_SHIP_TYPE, r] = _bits(w, 40, 8)
+        sta_i[T_CALLSIGN_LEN, r] = _text(w, 90, 7, sta_txt, r, CALLSIGN_AT)
+        if mmsi // 10_000_000 != 98:  # auxiliary craft carry the mother ship's MMSI here
+            _dims(w, 132, sta_i, r)
+    sta_i[T_TYPE, r] = t
+    sta_i[T_TS, r] = ts
+    sta_i[T_LINE, r] = line
+    sta_i[T_MMSI, r] = mmsi
+    sta_i[T_HAS_RECV, r] = 1 if rlen >= 0 else 0
+    rb = cnt[C_STA_RB]
+    for k in range(max(rlen, 0)):
+        sta_rb[rb + k] = rscr[k]
+    rb += max(rlen, 0)
+    sta_i[T_RECV_END, r] = rb
+    cnt[C_STA_RB] = rb
+    cnt[C_STA] = r + 1
+
+
+# ---------------------------------------------------------------- rejects
+
+
+@njit(cache=True, nogil=True)
+def _reject_span(rej_i, rej_raw, cnt, line, reason, detail, a, b, c, src, s, e):
+    """Quarantine the record src[s:e]."""
+    r = cnt[C_REJ]
+    rej_i[J_LINE, r] = line
+    rej_i[J_REASON, r] = reason
+    rej_i[J_DETAIL, r] = detail
+    rej_i[J_A, r] = a
+    rej_i[J_B, r] = b
+    rej_i[J_C, r] = c
+    n = cnt[C_REJ_RAW]
+    for k in range(s, e):
+        rej_raw[n] = src[k]
+        n += 1
+    rej_i[J_RAW_END, r] = n
+    cnt[C_REJ_RAW] = n
+    cnt[C_REJ] = r + 1
+
+
+@njit(cache=True, nogil=True)
+def _reject_slot(rej_i, rej_raw, cnt, slot, reason, detail, a, b, c, groups):
+    """Quarantine a multipart group: its received fragments' lines joined with newlines."""
+    meta, _recv, frag_meta, _payload, frag_raw = groups
+    first = True
+    for f in range(meta[slot, M_TOTAL]):
+        if meta[slot, M_MASK] >> f & 1:
+            if first:
+                _reject_span(
+                    rej_i, rej_raw, cnt, meta[slot, M_LINE], reason, detail, a, b, c,
+                    frag_raw[slot, f], 0, frag_meta[slot, f, F_RAW_LEN],
+                )  # fmt: skip
+                first = False
+                continue
+            n = cnt[C_REJ_RAW]
+            rej_raw[n] = 10
+            n += 1
+            for k in range(frag_meta[slot, f, F_RAW_LEN]):
+                rej_raw[n] = frag_raw[slot, f, k]
+                n += 1
+            rej_i[J_RAW_END, cnt[C_REJ] - 1] = n
+            cnt[C_REJ_RAW] = n
+
+
+# ---------------------------------------------------------------- multipart groups
+
+
+@njit(cache=True, nogil=True)
+def _drop_slot(slot, groups, rej_i, rej_raw, cnt):
+    """Quarantine an incomplete group as ``missing_fragment`` and free its slot."""
+    meta = groups[0]
+    _reject_slot(
+        rej_i, rej_raw, cnt, slot, R_MISSING_FRAGMENT, D_MISSING, meta[slot, M_MASK],
+        meta[slot, M_TOTAL], 0, groups,
+    )  # fmt: skip
+    meta[slot, M_USED] = 0
+
+
+@njit(cache=True, nogil=True)
+def _find_slot(meta, seq, chan, group):
+    """The pending group with this sequence id and channel (and tag-block group, when both
+    fragments carry one), or -1."""
+    for s in range(SLOTS):
+        if meta[s, M_USED] and meta[s, M_SEQ] == seq and meta[s, M_CHAN] == chan:
+            g = meta[s, M_GROUP]
+            if g == group or g < 0 or group < 0:
+                return s
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _open_slot(groups, rej_i, rej_raw, cnt):
+    """A free slot; when none is free the oldest group is dropped as incomplete."""
+    meta = groups[0]
+    oldest = 0
+    for s in range(SLOTS):
+        if not meta[s, M_USED]:
+            return s
+        if meta[s, M_AGE] < meta[oldest, M_AGE]:
+            oldest = s
+    _drop_slot(oldest, groups, rej_i, rej_raw, cnt)
+    return oldest
+
+
+@njit(cache=True, nogil=True)
+def _add_fragment(
+    buf, seg, seg_end, ps, pe, fill, total, num, seq, chan, group, ts, line,
+    rscr, rlen, state, groups, w, rej_i, rej_raw, cnt,
+):  # fmt: skip
+    """File one fragment into its group. When that completes the group, pack its payload into
+    ``w`` and its receiver into ``rscr`` and return (slot, characters, fill bits, time,
+    receiver length, line of the first fragment); otherwise slot is -1."""
+    meta, slot_recv, frag_meta, frag_payload, frag_raw = groups
+    s = _find_slot(meta, seq, chan, group)
+    if s >= 0 and (meta[s, M_TOTAL] != total or meta[s, M_MASK] >> (num - 1) & 1):
+        _drop_slot(s, groups, rej_i, rej_raw, cnt)
+        s = -1
+    if s < 0:
+        s = _open_slot(groups, rej_i, rej_raw, cnt)
+        meta[s, M_USED] = 1
+        meta[s, M_SEQ] = seq
+        meta[s, M_CHAN] = chan
+        meta[s, M_GROUP] = group
+        meta[s, M_TOTAL] = total
+        meta[s, M_MASK] = 0
+        meta[s, M_TS] = NO_TS
+        meta[s, M_RECV_LEN] = -1
+        meta[s, M_LINE] = line
+    state[S_CLOCK] += 1
+    meta[s, M_AGE] = state[S_CLOCK]
+    if group >= 0:
+        meta[s, M_GROUP] = group
+    if meta[s, M_TS] == NO_TS:
+        meta[s, M_TS] = ts
+    if meta[s, M_RECV_LEN] < 0 and rlen >= 0:
+        meta[s, M_RECV_LEN] = rlen
+        for k in range(rlen):
+            slot_recv[s, k] = rscr[k]
+    f = num - 1
+    meta[s, M_MASK] |= 1 << f
+    frag_meta[s, f, F_CHARS] = pe - ps
+    frag_meta[s, f, F_FILL] = fill
+    frag_meta[s, f, F_RAW_LEN] = seg_end - seg
+    for k in range(pe - ps):
+        frag_payload[s, f, k] = buf[ps + k]
+    for k in range(seg_end - seg):
+        frag_raw[s, f, k] = buf[seg + k]
+    if meta[s, M_MASK] != (1 << total) - 1:
+        return -1, 0, 0, NO_TS, -1, line
+    for k in range(WORDS):
+        w[k] = 0
+    nchars = 0
+    for f in range(total):
+        n = frag_meta[s, f, F_CHARS]
+        _pack(frag_payload[s, f], 0, n, w, nchars)
+        nchars += n
+    _pad_words(w, nchars)
+    glen = meta[s, M_RECV_LEN]
+    for k in range(max(glen, 0)):
+        rscr[k] = slot_recv[s, k]
+    fill = frag_meta[s, total - 1, F_FILL]
+    return s, nchars, fill, meta[s, M_TS], glen, meta[s, M_LINE]
+
+
+# ---------------------------------------------------------------- sentences
+
+
+@njit(cache=True, nogil=True)
+def _set_pending_recv(state, pend_recv, src, s, e):
+    """Remember a receiver id for the next sentence (longer ones than the limit are dropped)."""
+    n = e - s
+    if n > RECEIVER_MAX_BYTES:
+        state[S_PEND_RECV_LEN] = -1
+        return
+    for k in range(n):
+        pend_recv[k] = src[s + k]
+    state[S_PEND_RECV_LEN] = n
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _is_pghp(buf, p, e):
+    """Whether the ``$`` sentence at ``p`` is ``$PGHP,``."""
+    return (
+        e - p > 6
+        and buf[p + 1] == 80
+        and buf[p + 2] == 71
+        and buf[p + 3] == 72
+        and buf[p + 4] == 80
+        and buf[p + 5] == 44
+    )
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pghp(buf, p, e, scratch):
+    """Read ``$PGHP,1,yyyy,mm,dd,hh,mi,ss,ms,country,region,station,...*hh`` at ``p``.
+
+    Returns (reason, detail, a, b, time µs, station start, station end); reason -1 when the
+    checksum is right and the date is valid; station start -1 when the field is empty.
+    """
+    x = 0
+    star = p + 1
+    while star < e and buf[star] != 42:
+        x ^= buf[star]
+        star += 1
+    if star + 2 >= e or _hex(buf[star + 1]) < 0 or _hex(buf[star + 2]) < 0:
+        return R_MALFORMED, D_NO_CHECKSUM, 0, 0, NO_TS, -1, -1
+    given = _hex(buf[star + 1]) * 16 + _hex(buf[star + 2])
+    if given != x:
+        return R_BAD_CHECKSUM, D_CHECKSUM, given, x, NO_TS, -1, -1
+    field = 0
+    f = p + 1
+    rs = -1
+    re = -1
+    while f < star:  # scratch[FPOS + 2 .. FPOS + 8]: year month day hour minute second ms
+        g = f
+        while g < star and buf[g] != 44:
+            g += 1
+        if 2 <= field <= 8:
+            scratch[FPOS + field] = _uint(buf, f, g)
+        elif field == 11 and g > f:
+            rs = f
+            re = g
+        field += 1
+        f = g + 1
+    ts = NO_TS
+    if field > 8:
+        v = scratch[FPOS:]
+        ts = _civil_us(v[2], v[3], v[4], v[5], v[6], v[7], v[8])
+    if ts == NO_TS:
+        return R_MALFORMED, D_PGHP_TIME, 0, 0, NO_TS, -1, -1
+    return -1, 0, 0, 0, ts, rs, re
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _check_fields(buf, fpos):
+    """Check the fragment count, number, sequence id, channel and fill-bit fields of a
+    VDM/VDO sentence (fields 1-4 and 6); returns the number of the first bad field, or 0."""
+    total = _uint(buf, fpos[0] + 1, fpos[1])
+    if fpos[1] - fpos[0] != 2 or total < 1:
+        return 1
+    num = _uint(buf, fpos[1] + 1, fpos[2])
+    if fpos[2] - fpos[1] != 2 or num < 1 or num > total:
+        return 2
+    if fpos[3] - fpos[2] > 1 and _uint(buf, fpos[2] + 1, fpos[3]) < 0:
+        return 3
+    if fpos[4] - fpos[3] > 2:
+        return 4
+    fill = _uint(buf, fpos[5] + 1, fpos[6])
+    if fpos[6] - fpos[5] != 2 or fill > 5 or fill < 0:
+        return 6
+    return 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _scan_sentence(buf, p, e, scratch):
+    """Frame and check the ``!`` sentence at ``p``: checksum, field count and fields.
+
+    Leaves comma positions in scratch[FPOS:] (the ``*`` at FPOS + 6). Returns (reason, detail, a,
+    b, end of the sentence and its trailing fields, trailing time, trailing station start, end);
+    reason -1 when the sentence is sound, _SKIP when it is not VDM/VDO.
+    """
+    x = 0
+    q = p + 1
+    nc = 0
+    while q < e:
+        ch = buf[q]
+        if ch == 42:
+            break
+        x ^= ch
+        if ch == 44:
+            if nc < 8:
+                scratch[FPOS + nc] = q
+            nc += 1
+        q += 1
+    star = q
+    if star + 2 >= e or _hex(buf[star + 1]) < 0 or _hex(buf[star + 2]) < 0:
+        return R_MALFORMED, D_NO_CHECKSUM, 0, 0, e, NO_TS, -1, -1
+    given = _hex(buf[star + 1]) * 16 + _hex(buf[star + 2])
+    k = star + 3
+    seg_end = e
+    trail_ts = NO_TS
+    trail_rs = -1
+    trail_re = -1
+    if k < e:
+        if buf[k] == 92 or buf[k] == 33:
+            seg_end = k
+        elif buf[k] == 44:
+            trail_ts, trail_rs, trail_re = _parse_trailer(buf, k + 1, e)
+    if nc < 1 or scratch[FPOS] != p + 6:
+        return _SKIP, 0, 0, 0, seg_end, trail_ts, trail_rs, trail_re
+    if not (buf[p + 3] == 86 and buf[p + 4] == 68 and (buf[p + 5] == 77 or buf[p + 5] == 79)):
+        return _SKIP, 0, 0, 0, seg_end, trail_ts, trail_rs, trail_re
+    if given != x:
+        return R_BAD_CHECKSUM, D_CHECKSUM, given, x, seg_end, trail_ts, trail_rs, trail_re
+    if nc != 6:
+        return R_MALFORMED, D_FIELD_COUNT, nc + 1, 0, seg_end, trail_ts, trail_rs, trail_re
+    scratch[FPOS + 6] = star
+    bad = _check_fields(buf, scratch[FPOS:])
+    if bad > 0:
+        return R_MALFORMED, D_BAD_FIELD, bad, 0, seg_end, trail_ts, trail_rs, trail_re
+    if scratch[FPOS + 5] == scratch[FPOS + 4] + 1:
+        return R_MALFORMED, D_EMPTY_PAYLOAD, 0, 0, seg_end, trail_ts, trail_rs, trail_re
+    return -1, 0, 0, 0, seg_end, trail_ts, trail_rs, trail_re
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _copy_recv(rscr, src, s, e):
+    """Copy a receiver id into the scratch buffer; returns its length, or -length if too long."""
+    n = e - s
+    if n > RECEIVER_MAX_BYTES:
+        return -n
+    for k in range(n):
+        rscr[k] = src[s + k]
+    return n
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _trim(buf, s, e):
+    """buf[s:e] without surrounding spaces, tabs and carriage returns."""
+    while e > s and (buf[e - 1] == 13 or buf[e - 1] == 32 or buf[e - 1] == 9):
+        e -= 1
+    while s < e and (buf[s] == 32 or buf[s] == 9):
+        s += 1
+    return s, e
+
+
+# ---------------------------------------------------------------- the kernel
+
+
+@njit(cache=True, nogil=True)
+def decode_lines(
+    buf, start, end, assume_ts, state, pend_recv, groups,
+    pos_f, pos_i, pos_rb, sta_i, sta_txt, sta_rb, rej_i, rej_raw, cnt, type_counts,
+):  # fmt: skip
+    """Decode the lines of buf[start:end] (``end`` just after a newline, or the end of the file).
+
+    Stops early, at a line start, when the output arrays could overflow on the next line; returns
+    where it stopped (``end`` when done). Rows are appended after ``cnt``'s counters.
+    """
+    w = np.zeros(SCRATCH_LEN, np.int64)
+    rscr = np.empty(RECEIVER_MAX_BYTES, np.uint8)
+    slot_raw = SLOTS * MAX_FRAGMENTS * (FRAGMENT_MAX_RAW + 1)
+    i = start
+    while i < end:
+        le = i
+        while le < end and buf[le] != 10:
+            le += 1
+        rows = (le - i) // 4 + 2
+        if (
+            cnt[C_POS] + rows > pos_i.shape[1]
+            or cnt[C_STA] + rows > sta_i.shape[1]
+            or cnt[C_REJ] + 2 * rows > rej_i.shape[1]
+            or cnt[C_REJ_RAW] + 2 * (le - i) + slot_raw > rej_raw.shape[0]
+            or cnt[C_POS_RB] + rows * RECEIVER_MAX_BYTES > pos_rb.shape[0]
+            or cnt[C_STA_RB] + rows * RECEIVER_MAX_BYTES > sta_rb.shape[0]
+        ):
+            return i
+        state[S_LINE] += 1
+        line = state[S_LINE]
+        s, e = _trim(buf, i, le)
+        i = le + 1
+        if s == e or buf[s] == 35:  # blank or comment
+            continue
+        if e - s > MAX_LINE_BYTES:
+            _reject_span(
+                rej_i, rej_raw, cnt, line, R_MALFORMED, D_LINE_TOO_LONG, e - s, 0, 0, buf, s, e
+            )
+            continue
+        p = s
+        while p < e:
+            seg = p
+            tag_ts = NO_TS
+            tag_rs = -1
+            tag_re = -1
+            group = -1
+            if buf[p] == 92:
+                q = p + 1
+                while q < e and buf[q] != 92:
+                    q += 1
+                if q >= e:
+                    _reject_span(
+                        rej_i, rej_raw, cnt, line, R_MALFORMED, D_TAG_UNTERMINATED, 0, 0, 0,
+                        buf, seg, e,
+                    )  # fmt: skip
+                    break
+                tag_ts, tag_rs, tag_re, group = _parse_tag(buf, p + 1, q)
+                p = q + 1
+                if p >= e:  # a tag block alone on its line dates the next sentence
+                    if tag_ts != NO_TS:
+                        state[S_PEND_TS] = tag_ts
+                    if tag_rs >= 0:
+                        _set_pending_recv(state, pend_recv, buf, tag_rs, tag_re)
+                    break
+            c = buf[p]
+            if c == 36:  # $: a PGHP time for the next sentence, or not AIS (consumes a PGHP)
+                state[S_PEND_TS] = NO_TS
+                state[S_PEND_RECV_LEN] = -1
+                if _is_pghp(buf, p, e):
+                    reason, detail, a, b, ts, rs, re = _pghp(buf, p, e, w)
+                    if reason >= 0:
+                        _reject_span(
+                            rej_i, rej_raw, cnt, line, reason, detail, a, b, 0, buf, seg, e
+                        )
+                    else:
+                        state[S_PEND_TS] = ts
+                        if rs >= 0:
+                            _set_pending_recv(state, pend_recv, buf, rs, re)
+                break
+            if c != 33:
+                _reject_span(
+                    rej_i, rej_raw, cnt, line, R_MALFORMED, D_NOT_SENTENCE, c, 0, 0, buf, seg, e
+                )
+                break
+            pend_ts = state[S_PEND_TS]
+            pend_rlen = state[S_PEND_RECV_LEN]
+            state[S_PEND_TS] = NO_TS
+            state[S_PEND_RECV_LEN] = -1
+            reason, detail, a, b, seg_end, trail_ts, trail_rs, trail_re = _scan_sentence(
+                buf, p, e, w
+            )
+            p = seg_end
+            if reason == _SKIP:
+                continue
+            if reason >= 0:
+                _reject_span(rej_i, rej_raw, cnt, line, reason, detail, a, b, 0, buf, seg, seg_end)
+                continue
+            # time and receiver: tag block, else the preceding $PGHP, else trailing fields
+            ts = tag_ts
+            if ts == NO_TS:
+                ts = pend_ts
+            if ts == NO_TS:
+                ts = trail_ts
+            rlen = -1
+            if tag_rs >= 0:
+                rlen = _copy_recv(rscr, buf, tag_rs, tag_re)
+            elif pend_rlen >= 0:
+                rlen = _copy_recv(rscr, pend_recv, 0, pend_rlen)
+            elif trail_rs >= 0:
+                rlen = _copy_recv(rscr, buf, trail_rs, trail_re)
+            if rlen < -1:
+                _reject_span(
+                    rej_i, rej_raw, cnt, line, R_MALFORMED, D_RECEIVER_TOO_LONG, -rlen,
+                    RECEIVER_MAX_BYTES, 0, buf, seg, seg_end,
+                )  # fmt: skip
+                continue
+            total = np.int64(buf[w[FPOS] + 1]) - 48
+            num = np.int64(buf[w[FPOS + 1] + 1]) - 48
+            fill = np.int64(buf[w[FPOS + 5] + 1]) - 48
+            ps = w[FPOS + 4] + 1
+            pe = w[FPOS + 5]
+            slot = -1
+            msg_line = line
+            if total == 1:
+                for k in range(WORDS):
+                    w[k] = 0
+                bad_at, bad_char = _pack(buf, ps, pe, w, 0)
+                if bad_at >= 0:
+                    _reject_span(
+                        rej_i, rej_raw, cnt, line, R_MALFORMED, D_BAD_CHAR, bad_char, bad_at, 0,
+                        buf, seg, seg_end,
+                    )  # fmt: skip
+                    continue
+                _pad_words(w, pe - ps)
+                nchars = pe - ps
+            else:
+                detail, a, b = _fragment_problem(buf, ps, pe, seg, seg_end)
+                if detail >= 0:
+                    _reject_span(
+                        rej_i, rej_raw, cnt, line, R_MALFORMED, detail, a, b, 0, buf, seg, seg_end
+                    )
+                    continue
+                seq = _uint(buf, w[FPOS + 2] + 1, w[FPOS + 3])
+                chan = np.int64(buf[w[FPOS + 3] + 1]) if w[FPOS + 4] > w[FPOS + 3] + 1 else 0
+                slot, nchars, fill, ts, rlen, msg_line = _add_fragment(
+                    buf, seg, seg_end, ps, pe, fill, total, num, seq, chan, group, ts, line,
+                    rscr, rlen, state, groups, w, rej_i, rej_raw, cnt,
+                )  # fmt: skip
+                if slot < 0:
+                    continue
+            if ts == NO_TS:
+                ts = assume_ts
+            # the whole message is in w: decode it
+            reason, detail, a, b, c, t, part, mmsi = _header(w, nchars, fill)
+            type_counts[t] += 1
+            positional = t <= 4 or t == 18 or t == 19 or t == 27
+            if reason < 0 and positional:
+                lon, lat, scale, na_lon, na_lat, sog, cog, heading, nav = _kinematics(w, t)
+                if lon != na_lon and (lon > 180 * scale or lon < -180 * scale):
+                    reason, detail, a, b = R_OUT_OF_RANGE, D_LON, lon, scale
+                elif lat != na_lat and (lat > 90 * scale or lat < -90 * scale):
+                    reason, detail, a, b = R_OUT_OF_RANGE, D_LAT, lat, scale
+                elif ts == NO_TS:
+                    reason, detail = R_NO_TIMESTAMP, D_NO_TS
+                else:
+                    r = cnt[C_POS]
+                    pos_f[PF_LON, r] = np.nan if lon == na_lon else lon / scale
+                    pos_f[PF_LAT, r] = np.nan if lat == na_lat else lat / scale
+                    pos_f[PF_SOG, r] = sog
+                    pos_f[PF_COG, r] = cog
+                    pos_i[P_TS, r] = ts
+                    pos_i[P_LINE, r] = msg_line
+                    pos_i[P_HEADING, r] = heading
+                    pos_i[P_NAV, r] = nav
+                    pos_i[P_TYPE, r] = t
+                    pos_i[P_HAS_RECV, r] = 1 if rlen >= 0 else 0
+                    pos_i[P_MMSI, r] = mmsi
+                    rb = cnt[C_POS_RB]
+                    for k in range(max(rlen, 0)):
+                        pos_rb[rb + k] = rscr[k]
+                    rb += max(rlen, 0)
+                    pos_i[P_RECV_END, r] = rb
+                    cnt[C_POS_RB] = rb
+                    cnt[C_POS] = r + 1
+            elif reason < 0 and ts == NO_TS:
+                reason, detail = R_NO_TIMESTAMP, D_NO_TS
+            if reason < 0 and (t == 5 or t == 19 or t == 24):
+                _write_static(
+                    w, t, part, mmsi, ts, msg_line, rscr, rlen, sta_i, sta_txt, sta_rb, cnt
+                )
+            if reason >= 0:
+                if slot >= 0:
+                    _reject_slot(rej_i, rej_raw, cnt, slot, reason, detail, a, b, c, groups)
+                else:
+                    _reject_span(
+                        rej_i, rej_raw, cnt, line, reason, detail, a, b, c, buf, seg, seg_end
+                    )
+            if slot >= 0:
+                groups[0][slot, M_USED] = 0
+    return end
+
+
+@njit(cache=True, nogil=True)
+def _fragment_problem(buf, ps, pe, seg, seg_end):
+    """(detail code, a, b) of what makes a fragment unstorable: a bad character, or a payload or
+    line too long for a group slot; detail -1 when it is fine."""
+    for j in range(ps, pe):
+        if _sixbit(np.int64(buf[j])) < 0:
+            return D_BAD_CHAR, np.int64(buf[j]), j - ps
+    if pe - ps > FRAGMENT_MAX_CHARS:
+        return D_FRAGMENT_TOO_LONG, pe - ps, FRAGMENT_MAX_CHARS
+    if seg_end - seg > FRAGMENT_MAX_RAW:
+        return D_LINE_TOO_LONG, seg_end - seg, 0
+    return -1, 0, 0
+
+
+@njit(cache=True, nogil=True)
+def flush_groups(groups, rej_i, rej_raw, cnt):
+    """Quarantine every still incomplete multipart group as ``missing_fragment``, oldest first."""
+    meta = groups[0]
+    while True:
+        oldest = -1
+        for s in range(SLOTS):
+            if meta[s, M_USED] and (oldest < 0 or meta[s, M_AGE] < meta[oldest, M_AGE]):
+                oldest = s
+        if oldest < 0:
+            return
+        _drop_slot(oldest, groups, rej_i, rej_raw, cnt)

@@ -1,0 +1,113 @@
+"""Streaming NMEA decoding: :class:`NmeaDecoder` over byte chunks, :func:`read_nmea` over a file.
+
+Decisions worth knowing (details in the package docstring of :mod:`harborwatch.ais.nmea`):
+
+- Time, first match wins: tag-block ``c:`` (milliseconds when above 1e11), then a ``$PGHP`` line
+  (or a tag block on a line of its own) just before the sentence, then the last all-digit field
+  after the checksum. Without any, ``no_timestamp`` unless ``ctx.assume_date`` (00:00 UTC).
+- A tag block's checksum is not enforced; the sentence checksum is.
+- Invalid COG (above 360°) and heading (360-510) become null; the fix is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import BinaryIO
+
+import numpy as np
+
+from harborwatch.ais.batch import DecodedBatch, ReadContext, concat_batches
+from harborwatch.ais.nmea import _kernel as k
+from harborwatch.ais.nmea._arrow import KernelOutput
+from harborwatch.ais.nmea._codes import NO_TS
+
+_MAX_ROWS = 1 << 20
+"""Rows per table per kernel call: bounds the output arrays for any chunk size."""
+_EPOCH = date(1970, 1, 1)
+_DAY_US = 86_400_000_000
+
+
+def _midnight_us(day: date | None) -> int:
+    """Microseconds since epoch of 00:00 UTC on ``day``; NO_TS for None."""
+    if day is None:
+        return NO_TS
+    return (day - _EPOCH).days * _DAY_US
+
+
+class NmeaDecoder:
+    """Decode NMEA 0183 AIS bytes fed in arbitrary chunks into position, statics and quarantine
+    tables.
+
+    Keeps what spans chunks: the trailing partial line, the pending ``$PGHP`` time and station,
+    and incomplete multipart groups. Results do not depend on how the bytes are chunked.
+    """
+
+    def __init__(self, ctx: ReadContext) -> None:
+        self._ctx = ctx
+        self._assume_ts = _midnight_us(ctx.assume_date)
+        self._tail = b""
+        self._state = np.zeros(k.STATE_LEN, np.int64)
+        self._state[k.S_PEND_TS] = NO_TS
+        self._state[k.S_PEND_RECV_LEN] = -1
+        self._pend_recv = np.zeros(k.RECEIVER_MAX_BYTES, np.uint8)
+        self._groups = (
+            np.zeros((k.SLOTS, k.META_LEN), np.int64),
+            np.zeros((k.SLOTS, k.RECEIVER_MAX_BYTES), np.uint8),
+            np.zeros((k.SLOTS, k.MAX_FRAGMENTS, k.FRAG_META_LEN), np.int64),
+            np.zeros((k.SLOTS, k.MAX_FRAGMENTS, k.FRAGMENT_MAX_CHARS), np.uint8),
+            np.zeros((k.SLOTS, k.MAX_FRAGMENTS, k.FRAGMENT_MAX_RAW), np.uint8),
+        )
+
+    def feed(self, data: bytes) -> DecodedBatch:
+        """Decode the complete lines of ``data`` (after what is left from the last call)."""
+        buf = self._tail + data if self._tail else bytes(data)
+        end = buf.rfind(b"\n") + 1
+        self._tail = buf[end:]
+        return self._decode(buf, end, flush=False)
+
+    def finish(self) -> DecodedBatch:
+        """Decode the last, unterminated line and quarantine incomplete multipart groups."""
+        buf, self._tail = self._tail, b""
+        return self._decode(buf, len(buf), flush=True)
+
+    def _decode(self, buf: bytes, end: int, flush: bool) -> DecodedBatch:
+        """Run the kernel over buf[:end], in as many calls as the output bounds need."""
+        array = np.frombuffer(buf, np.uint8)
+        batches = []
+        start = 0
+        rows = min((end // 16) + 64, _MAX_ROWS)
+        while True:
+            raw_bytes = 2 * (end - start) + k.SLOTS * k.MAX_FRAGMENTS * (k.FRAGMENT_MAX_RAW + 1)
+            out = KernelOutput(rows, raw_bytes + 1024)
+            reached = k.decode_lines(
+                array, start, end, self._assume_ts, self._state, self._pend_recv, self._groups,
+                *out.arrays(),
+            )  # fmt: skip
+            if flush and reached == end:
+                k.flush_groups(self._groups, out.rej_i, out.rej_raw, out.cnt)
+            if reached == start and out.empty() and reached < end:
+                rows *= 4  # one very long line needs more room than a chunk's estimate
+                continue
+            batches.append(self._batch(out))
+            if reached == end:
+                break
+            start = reached
+        return batches[0] if len(batches) == 1 else concat_batches(batches)
+
+    def _batch(self, out: KernelOutput) -> DecodedBatch:
+        file_id = self._ctx.file_id
+        return DecodedBatch(
+            out.positions_table(file_id),
+            out.statics_table(file_id),
+            out.quarantine_table(file_id),
+            out.counts(),
+        )
+
+
+def read_nmea(stream: BinaryIO, ctx: ReadContext) -> Iterator[DecodedBatch]:
+    """Decode an NMEA stream ``ctx.chunk_bytes`` at a time; the last batch flushes the decoder."""
+    decoder = NmeaDecoder(ctx)
+    while chunk := stream.read(ctx.chunk_bytes):
+        yield decoder.feed(chunk)
+    yield decoder.finish()
