@@ -7,6 +7,7 @@ import json
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -29,8 +30,8 @@ def _read_lines(lines: list[str]) -> DecodedBatch:
     return concat_batches(gfw.read(io.BytesIO(data), ReadContext(FILE_ID, Path("x.json"))))
 
 
-def _row(table: object, file_id: str, line_no: int) -> dict[str, object]:
-    frame = pl.from_arrow(table)  # type: ignore[arg-type]
+def _row(table: object, file_id: str, line_no: int) -> dict[str, Any]:
+    frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     rows = frame.filter((pl.col("file_id") == file_id) & (pl.col("line_no") == line_no))
     assert rows.height == 1

@@ -6,6 +6,7 @@ import io
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -38,7 +39,7 @@ def week(sbarc_dir: Path) -> DecodedBatch:
     return concat_batches(_read(path) for path in files)
 
 
-def _row(table: pl.DataFrame, file_id: str, line_no: int) -> dict[str, object]:
+def _row(table: pl.DataFrame, file_id: str, line_no: int) -> dict[str, Any]:
     rows = table.filter((pl.col("file_id") == file_id) & (pl.col("line_no") == line_no))
     assert rows.height == 1
     return rows.row(0, named=True)

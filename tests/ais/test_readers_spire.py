@@ -6,6 +6,7 @@ import io
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,7 +35,7 @@ def batch(spire_path: Path) -> DecodedBatch:
     return _read(spire_path)
 
 
-def _by_line(table: object) -> dict[int, dict[str, object]]:
+def _by_line(table: object) -> dict[int, dict[str, Any]]:
     return {row["line_no"]: row for row in table.to_pylist()}  # type: ignore[attr-defined]
 
 
