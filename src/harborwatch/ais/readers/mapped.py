@@ -67,7 +67,7 @@ def read(stream: BinaryIO, ctx: ReadContext) -> Iterator[DecodedBatch]:
     statics_filter = common.StaticsChangeFilter()
     for lines in common.iter_lines_frames(stream, ctx.chunk_bytes, first_line_no=2):
         fields, bad_counts = common.split_csv(lines, names, sep)
-        decoded = _decode(fields.rename({v: f"@{k}" for k, v in mapping.items()}, strict=False))
+        decoded = _decode(fields.with_columns(pl.col(v).alias(f"@{k}") for k, v in mapping.items()))
         decoded.rejects = common.concat_rejects(bad_counts, decoded.rejects)
         yield common.finish_batch(
             decoded, source=SOURCE, file_id=ctx.file_id, statics_filter=statics_filter

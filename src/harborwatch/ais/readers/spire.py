@@ -11,7 +11,7 @@ quarantined raw as ``unsupported_type``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 import polars as pl
@@ -142,11 +142,11 @@ def _decode(fields: pl.DataFrame, ctx: ReadContext) -> Decoded:
     return Decoded(positions, statics, rejects, common.type_counts(parsed["_type"]))
 
 
-def _parse_checks(names: object) -> list[Check]:
+def _parse_checks(names: Iterable[str]) -> list[Check]:
     """``malformed`` checks of the given numeric columns (named as in the header)."""
     return [
-        common.parse_check(str(n).capitalize(), pl.col(f"_{n}_raw"), pl.col(f"_{n}"))
-        for n in names  # type: ignore[attr-defined]
+        common.parse_check(name.capitalize(), pl.col(f"_{name}_raw"), pl.col(f"_{name}"))
+        for name in names
     ]
 
 
