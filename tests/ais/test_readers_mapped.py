@@ -102,3 +102,18 @@ def test_missing_mapping_names_the_field_and_an_example() -> None:
         _read(b"a,b,c\n", {"ts": "a", "lon": "b", "lat": "c", "mmsi": "a", "speed": "b"})
     with pytest.raises(InputError, match="'zz', which the header lacks"):
         _read(b"a,b,c\n", {"ts": "a", "lon": "b", "lat": "c", "mmsi": "zz"})
+
+
+def test_statics_ship_type_label_and_values_too_large_for_ais() -> None:
+    data = (
+        b"m,t,x,y,imo,st,name\n"
+        b"219000873,2022-03-01T00:00:00,10.3,56.9,99999999999,Cargo,FALKEN\n"
+        b"219000873,2022-03-01T00:01:00,10.3,56.9,IMO9225859,71,FALKEN\n"
+    )
+    columns = {"mmsi": "m", "ts": "t", "lon": "x", "lat": "y", "imo": "imo", "ship_type": "st"}
+    batch = _read(data, {**columns, "name": "name"})
+    rows = batch.statics.to_pylist()
+    assert [(r["imo"], r["ship_type"], r["name"]) for r in rows] == [
+        (None, 70, "FALKEN"),  # an IMO the 30-bit field cannot hold is not stored
+        (9225859, 71, "FALKEN"),
+    ]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from harborwatch.errors import InputError
 
 NA_TOKENS = ("", "none", "nan", "null", "n/a")
 """Spellings (case-insensitive, trimmed) providers use for an absent numeric value."""
-_NA_PATTERN = r"^\s*(?i:none|nan|null|n/a)?\s*$"
+_NA_PATTERN = r"^\s*(?i:" + "|".join(re.escape(t) for t in NA_TOKENS if t) + r")?\s*$"
 
 UTC_US = pl.Datetime("us", "UTC")
 
@@ -90,6 +91,10 @@ _STATICS_KEY = ["mmsi", "vessel_key", "msg_type", "_part"]
 fields), so alternating type 24 part A / part B reports do not count as changes."""
 
 _REJECT_COLUMNS = ["line_no", "raw", "reason", "detail"]
+_MAX_IMO = (1 << 30) - 1
+"""Largest value of the 30-bit IMO field of AIS type 5."""
+_MAX_DIM_M = 511
+"""Largest antenna distance AIS can send (bow/stern: 9 bits)."""
 
 # --------------------------------------------------------------------------- reading lines
 
@@ -229,7 +234,7 @@ def present(raw: pl.Expr) -> pl.Expr:
 def number(raw: pl.Expr, dtype: pl.DataType | type[pl.DataType] = pl.Float64) -> pl.Expr:
     """Parse a raw string as a number; null when absent or unparsable (see :func:`unparsed`).
 
-    Integers are parsed through float so that "95.0" reads as 95 (MarineCadastre writes them so);
+    Integers may carry a zero fraction ("95.0" reads as 95: MarineCadastre writes them so);
     "95.5" is not an integer and gives null. NaN spellings give null.
     """
     value = raw.str.strip_chars()
@@ -306,20 +311,22 @@ def static_columns(
     """Statics columns from parsed values, "not available" codes made null.
 
     IMO 0, ship type 0 (or outside 1-99), draught 0 and dimensions all 0 mean "not available".
+    Values the AIS fields cannot hold (IMO of 2^30 or more, a dimension over 511 m) are nulled as
+    well, so that the narrow schema types (int32, int16) always fit.
     """
     null_int = pl.lit(None, dtype=pl.Int64)
     dims = dims_m or (null_int, null_int, null_int, null_int)
     all_zero = pl.all_horizontal([d.fill_null(0) == 0 for d in dims])
     dim_names = ("dim_bow_m", "dim_stern_m", "dim_port_m", "dim_starboard_m")
     return [
-        pl.when(imo > 0).then(imo).alias("imo") if imo is not None else null_int.alias("imo"),
+        within(imo, 1, _MAX_IMO + 1).alias("imo") if imo is not None else null_int.alias("imo"),
         (callsign if callsign is not None else pl.lit(None, pl.String)).alias("callsign"),
         (name if name is not None else pl.lit(None, pl.String)).alias("name"),
         within(ship_type, 1, 100).alias("ship_type")
         if ship_type is not None
         else null_int.alias("ship_type"),
         *[
-            pl.when(~all_zero & (d >= 0)).then(d).alias(n)
+            pl.when(~all_zero).then(within(d, 0, _MAX_DIM_M + 1)).alias(n)
             for d, n in zip(dims, dim_names, strict=True)
         ],
         pl.when(draught_m > 0).then(draught_m).alias("draught_m")
