@@ -367,4 +367,4 @@ class _FileIngest:
             "quarantined": sum(report.quarantined.values()),
         }
         catalog.save(self.store.root)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        shutil.rmtree(self.tmp.parent, ignore_errors=True)  # one writer: all of tmp/ is ours
