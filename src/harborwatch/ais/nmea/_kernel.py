@@ -243,8 +243,9 @@ def _civil_us(y, mo, d, h, mi, s, ms):
         return NO_TS
     if s < 0 or s > 60 or ms < 0 or ms > 999:
         return NO_TS
-    ny, nm = (y + 1, 1) if mo == 12 else (y, mo + 1)
-    if d > _days_from_civil(ny, nm, 1) - _days_from_civil(y, mo, 1):
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    month_days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    if d > month_days[mo - 1]:
         return NO_TS
     days = _days_from_civil(y, mo, d)
     return ((days * 24 + h) * 60 + mi) * 60 * _US + s * _US + ms * 1000
@@ -726,7 +727,7 @@ def _add_fragment(
 # ---------------------------------------------------------------- sentences
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _set_pending_recv(state, pend_recv, src, s, e):
     """Remember a receiver id for the next sentence (longer ones than the limit are dropped)."""
     n = e - s
@@ -785,29 +786,35 @@ def _pghp(buf, p, e, scratch):
         f = g + 1
     ts = NO_TS
     if field > 8:
-        v = scratch[FPOS:]
-        ts = _civil_us(v[2], v[3], v[4], v[5], v[6], v[7], v[8])
+        f0 = FPOS
+        ts = _civil_us(
+            scratch[f0 + 2], scratch[f0 + 3], scratch[f0 + 4], scratch[f0 + 5],
+            scratch[f0 + 6], scratch[f0 + 7], scratch[f0 + 8],
+        )  # fmt: skip
     if ts == NO_TS:
         return R_MALFORMED, D_PGHP_TIME, 0, 0, NO_TS, -1, -1
     return -1, 0, 0, 0, ts, rs, re
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _check_fields(buf, fpos):
+def _check_fields(buf, scratch):
     """Check the fragment count, number, sequence id, channel and fill-bit fields of a
-    VDM/VDO sentence (fields 1-4 and 6); returns the number of the first bad field, or 0."""
-    total = _uint(buf, fpos[0] + 1, fpos[1])
-    if fpos[1] - fpos[0] != 2 or total < 1:
+    VDM/VDO sentence (fields 1-4 and 6, commas at scratch[FPOS:]); returns the number of the
+    first bad field, or 0."""
+    c0, c1, c2 = scratch[FPOS], scratch[FPOS + 1], scratch[FPOS + 2]
+    c3, c4, c5, c6 = scratch[FPOS + 3], scratch[FPOS + 4], scratch[FPOS + 5], scratch[FPOS + 6]
+    total = np.int64(buf[c0 + 1]) - 48
+    if c1 - c0 != 2 or total < 1 or total > 9:
         return 1
-    num = _uint(buf, fpos[1] + 1, fpos[2])
-    if fpos[2] - fpos[1] != 2 or num < 1 or num > total:
+    num = np.int64(buf[c1 + 1]) - 48
+    if c2 - c1 != 2 or num < 1 or num > total:
         return 2
-    if fpos[3] - fpos[2] > 1 and _uint(buf, fpos[2] + 1, fpos[3]) < 0:
+    if c3 - c2 > 1 and _uint(buf, c2 + 1, c3) < 0:
         return 3
-    if fpos[4] - fpos[3] > 2:
+    if c4 - c3 > 2:
         return 4
-    fill = _uint(buf, fpos[5] + 1, fpos[6])
-    if fpos[6] - fpos[5] != 2 or fill > 5 or fill < 0:
+    fill = np.int64(buf[c5 + 1]) - 48
+    if c6 - c5 != 2 or fill > 5 or fill < 0:
         return 6
     return 0
 
@@ -856,7 +863,7 @@ def _scan_sentence(buf, p, e, scratch):
     if nc != 6:
         return R_MALFORMED, D_FIELD_COUNT, nc + 1, 0, seg_end, trail_ts, trail_rs, trail_re
     scratch[FPOS + 6] = star
-    bad = _check_fields(buf, scratch[FPOS:])
+    bad = _check_fields(buf, scratch)
     if bad > 0:
         return R_MALFORMED, D_BAD_FIELD, bad, 0, seg_end, trail_ts, trail_rs, trail_re
     if scratch[FPOS + 5] == scratch[FPOS + 4] + 1:
