@@ -7,12 +7,17 @@ ingested from two files): receiver clocks differ by milliseconds to a second, wh
 successive reports differ in content (position, or the UTC second it reports) or are at least two
 seconds apart (AIS Class A reports every 2 s at the fastest, ITU-R M.1371).
 
-Vectorised: rows are sorted by a hash of vessel and content, then time, so that copies of one
-report are neighbours; each row is then compared with the row before and after it.
+Compiled (Numba), one pass: each row's content is hashed (64 bits, vessel included); the stored
+rows go into a hash table keyed by (content hash, 2-second time bucket), then the new rows, in time
+order, are looked up in their bucket and both neighbouring buckets and inserted unless a copy is
+found. A row is therefore compared with the stored rows and the rows already kept, never with
+dropped ones, so a run of copies does not chain beyond the window. Two different reports of one
+vessel would have to collide on all 64 bits within 2 s to be confused.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -50,19 +55,13 @@ def drop_duplicates(
         return new, 0
     new_keys = key_columns(new, content)
     keys = pa.concat_tables([new_keys, stored.cast(new_keys.schema)])
-    is_stored = np.arange(keys.num_rows) >= new.num_rows
     vessel = _vessel_codes(keys)
     ts = keys.column("ts").cast(pa.int64()).to_numpy()
-    columns = [vessel, *(_comparable(keys.column(c)) for c in content)]
-    digest = _row_hash(columns)
-    order = np.lexsort((ts, digest))  # copies of a report are neighbours, in time order
-    same = _same_as_previous([values[order] for values in columns])
-    same &= np.diff(ts[order]) <= window_us
-    duplicate = np.zeros(len(order), dtype=bool)
-    duplicate[1:] |= same  # a copy of the row before it (stored or new)
-    duplicate[:-1] |= same & is_stored[order][1:]  # a copy of a stored row just after it
-    keep = order[~duplicate & ~is_stored[order]]
-    keep = keep[np.argsort(ts[keep], kind="stable")]
+    digest = _row_hash([vessel, *(_comparable(keys.column(c)) for c in content)])
+    in_time_order = np.argsort(ts[: new.num_rows], kind="stable")
+    _order_ties_by_digest(in_time_order, ts, digest)  # deterministic whatever the input order
+    duplicate = _find_duplicates(digest, ts, new.num_rows, in_time_order, window_us)
+    keep = in_time_order[~duplicate[in_time_order]]
     keep = keep[np.argsort(vessel[keep], kind="stable")]  # by vessel, then time
     return new.take(keep), new.num_rows - len(keep)
 
@@ -99,9 +98,82 @@ def _row_hash(columns: list[np.ndarray]) -> np.ndarray:
     return digest
 
 
-def _same_as_previous(columns: list[np.ndarray]) -> np.ndarray:
-    """Whether row ``i + 1`` equals row ``i`` in every column."""
-    same = np.ones(max(len(columns[0]) - 1, 0), dtype=bool)
-    for values in columns:
-        same &= values[1:] == values[:-1]
-    return same
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+@numba.njit(cache=True, nogil=True)
+def _order_ties_by_digest(order: np.ndarray, ts: np.ndarray, digest: np.ndarray) -> None:
+    """Sort, in place, each run of ``order`` with equal ``ts`` by ``digest`` (runs are short)."""
+    for i in range(1, len(order)):
+        row = order[i]
+        j = i
+        while j > 0 and ts[order[j - 1]] == ts[row] and digest[order[j - 1]] > digest[row]:
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = row
+
+
+@numba.njit(cache=True, nogil=True)
+def _slot(digest: np.uint64, bucket: np.int64, mask: np.uint64) -> np.int64:
+    """First probe position of (digest, bucket) in a table of ``mask + 1`` slots."""
+    mixed = (digest ^ (np.uint64(bucket) * _MIX)) * _MIX
+    return np.int64((mixed >> np.uint64(17)) & mask)
+
+
+@numba.njit(cache=True, nogil=True)
+def _find_duplicates(
+    digest: np.ndarray, ts: np.ndarray, n_new: int, in_time_order: np.ndarray, window_us: int
+) -> np.ndarray:
+    """Which of the first ``n_new`` rows copy a stored row (rows ``n_new:``) or a kept new row."""
+    size = 1
+    while size < 2 * len(digest) + 16:
+        size <<= 1
+    mask = np.uint64(size - 1)
+    slot_digest = np.empty(size, np.uint64)
+    slot_bucket = np.empty(size, np.int64)
+    slot_ts = np.empty(size, np.int64)
+    used = np.zeros(size, np.bool_)
+    duplicate = np.zeros(n_new, np.bool_)
+    for row in range(n_new, len(digest)):
+        _insert(row, digest, ts, window_us, mask, slot_digest, slot_bucket, slot_ts, used)
+    for row in in_time_order:
+        bucket = ts[row] // window_us
+        for near in range(bucket - 1, bucket + 2):
+            at = _slot(digest[row], near, mask)
+            while used[at]:
+                if (
+                    slot_digest[at] == digest[row]
+                    and slot_bucket[at] == near
+                    and abs(slot_ts[at] - ts[row]) <= window_us
+                ):
+                    duplicate[row] = True
+                    break
+                at = (at + 1) & np.int64(mask)
+            if duplicate[row]:
+                break
+        if not duplicate[row]:
+            _insert(row, digest, ts, window_us, mask, slot_digest, slot_bucket, slot_ts, used)
+    return duplicate
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _insert(
+    row: int,
+    digest: np.ndarray,
+    ts: np.ndarray,
+    window_us: int,
+    mask: np.uint64,
+    slot_digest: np.ndarray,
+    slot_bucket: np.ndarray,
+    slot_ts: np.ndarray,
+    used: np.ndarray,
+) -> None:
+    """Put ``row`` in the first free slot of its (digest, time bucket) probe sequence."""
+    bucket = ts[row] // window_us
+    at = _slot(digest[row], bucket, mask)
+    while used[at]:
+        at = (at + 1) & np.int64(mask)
+    used[at] = True
+    slot_digest[at] = digest[row]
+    slot_bucket[at] = bucket
+    slot_ts[at] = ts[row]
