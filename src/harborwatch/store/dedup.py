@@ -114,10 +114,10 @@ def _order_ties_by_digest(order: np.ndarray, ts: np.ndarray, digest: np.ndarray)
 
 
 @numba.njit(cache=True, nogil=True)
-def _slot(digest: np.uint64, bucket: int, mask: np.uint64) -> int:
+def _slot(digest: np.uint64, bucket: np.int64 | int, mask: np.uint64) -> np.int64:
     """First probe position of (digest, bucket) in a table of ``mask + 1`` slots."""
     mixed = (digest ^ (np.uint64(bucket) * _MIX)) * _MIX
-    return int((mixed >> np.uint64(17)) & mask)
+    return np.int64((mixed >> np.uint64(17)) & mask)
 
 
 @numba.njit(cache=True, nogil=True)
