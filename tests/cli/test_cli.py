@@ -156,3 +156,20 @@ def test_decode_writes_parquet_without_a_store(ais_dir: Path, tmp_path: Path) ->
     assert code == 0
     assert pq.read_table(out).num_rows > 25_000
     assert pq.read_table(statics).num_rows > 100
+
+
+def test_any_csv_through_columns(tmp_path: Path) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text(
+        "ship;when;x;y\n273396130;2024-12-29T16:19:00Z;35.87;34.91\n"
+        "273396130;2025-01-02T13:13:00Z;35.80;34.95\n"
+    )
+    store = str(tmp_path / "s")
+    args = ["ingest", str(export), "--store", store, "--format", "csv"]
+    code, _ = _run(*args, "--columns", "mmsi=ship,ts=when,lon=x,lat=y")
+    assert code == 0
+    code, out = _run("track", "273396130", "--store", store, "--format", "jsonl")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["ts"][:16] for r in rows] == ["2024-12-29T16:19", "2025-01-02T13:13"]
+    code, _ = _run(*args, "--columns", "mmsi=ship,ts")
+    assert code == 2
