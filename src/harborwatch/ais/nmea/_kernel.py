@@ -354,18 +354,27 @@ def _pack(src, s, e, w, k0):
     """Append payload characters src[s:e] at character index k0 into the 60-bit words ``w``.
 
     Validates every character; packs only the first PACK_CHARS. Returns (offset of the first bad
-    character relative to s, its byte) or (-1, 0).
+    character relative to s, its byte) or (-1, 0). The word being filled is kept in a register
+    and stored once per ten characters: a load and store per character through ``w`` made this
+    a chain of store-to-load forwards.
     """
     k = k0
+    word = k // 10
+    acc = w[word] if k < PACK_CHARS else 0
     for j in range(s, e):
         c = np.int64(src[j])
         v = _sixbit(c)
         if v < 0:
             return j - s, c
         if k < PACK_CHARS:
-            word = k // 10
-            w[word] = (w[word] << 6) | v
+            acc = (acc << 6) | v
+            if k - word * 10 == 9:
+                w[word] = acc
+                word += 1
+                acc = 0
         k += 1
+    if k < PACK_CHARS:
+        w[word] = acc
     return -1, 0
 
 
@@ -757,42 +766,49 @@ def _pghp(buf, p, e, scratch):
     """Read ``$PGHP,1,yyyy,mm,dd,hh,mi,ss,ms,country,region,station,...*hh`` at ``p``.
 
     Returns (reason, detail, a, b, time µs, station start, station end); reason -1 when the
-    checksum is right and the date is valid; station start -1 when the field is empty.
+    checksum is right and the date is valid; station start -1 when the field is empty. One pass
+    XORs the checksum and notes the commas (scratch[FPOS + j] ends field j, "PGHP" being field
+    0); the fields are then read between them.
     """
     x = 0
     star = p + 1
-    while star < e and buf[star] != 42:
-        x ^= buf[star]
+    nc = 0
+    while star < e:
+        ch = buf[star]
+        if ch == 42:
+            break
+        x ^= ch
+        if ch == 44:
+            if nc < 12:
+                scratch[FPOS + nc] = star
+            nc += 1
         star += 1
     if star + 2 >= e or _hex(buf[star + 1]) < 0 or _hex(buf[star + 2]) < 0:
         return R_MALFORMED, D_NO_CHECKSUM, 0, 0, NO_TS, -1, -1
     given = _hex(buf[star + 1]) * 16 + _hex(buf[star + 2])
     if given != x:
         return R_BAD_CHECKSUM, D_CHECKSUM, given, x, NO_TS, -1, -1
-    field = 0
-    f = p + 1
-    rs = -1
-    re = -1
-    while f < star:  # scratch[FPOS + 2 .. FPOS + 8]: year month day hour minute second ms
-        g = f
-        while g < star and buf[g] != 44:
-            g += 1
-        if 2 <= field <= 8:
-            scratch[FPOS + field] = _uint(buf, f, g)
-        elif field == 11 and g > f:
-            rs = f
-            re = g
-        field += 1
-        f = g + 1
+    if nc < 12:
+        scratch[FPOS + nc] = star
     ts = NO_TS
-    if field > 8:
-        f0 = FPOS
+    if nc >= 8:  # fields 2-8: year month day hour minute second ms
+        c = FPOS
         ts = _civil_us(
-            scratch[f0 + 2], scratch[f0 + 3], scratch[f0 + 4], scratch[f0 + 5],
-            scratch[f0 + 6], scratch[f0 + 7], scratch[f0 + 8],
-        )  # fmt: skip
+            _uint(buf, scratch[c + 1] + 1, scratch[c + 2]),
+            _uint(buf, scratch[c + 2] + 1, scratch[c + 3]),
+            _uint(buf, scratch[c + 3] + 1, scratch[c + 4]),
+            _uint(buf, scratch[c + 4] + 1, scratch[c + 5]),
+            _uint(buf, scratch[c + 5] + 1, scratch[c + 6]),
+            _uint(buf, scratch[c + 6] + 1, scratch[c + 7]),
+            _uint(buf, scratch[c + 7] + 1, scratch[c + 8]),
+        )
     if ts == NO_TS:
         return R_MALFORMED, D_PGHP_TIME, 0, 0, NO_TS, -1, -1
+    rs = -1
+    re = -1
+    if nc >= 11 and scratch[FPOS + 11] > scratch[FPOS + 10] + 1:
+        rs = scratch[FPOS + 10] + 1
+        re = scratch[FPOS + 11]
     return -1, 0, 0, 0, ts, rs, re
 
 
