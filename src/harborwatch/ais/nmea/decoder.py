@@ -58,6 +58,10 @@ class NmeaDecoder:
             np.zeros((k.SLOTS, k.MAX_FRAGMENTS, k.FRAGMENT_MAX_CHARS), np.uint8),
             np.zeros((k.SLOTS, k.MAX_FRAGMENTS, k.FRAGMENT_MAX_RAW), np.uint8),
         )
+        self._scratch = (
+            np.zeros(k.SCRATCH_LEN, np.int64),
+            np.zeros(k.RECEIVER_MAX_BYTES, np.uint8),
+        )
 
     def feed(self, data: bytes) -> DecodedBatch:
         """Decode the complete lines of ``data`` (after what is left from the last call)."""
@@ -82,6 +86,7 @@ class NmeaDecoder:
             out = KernelOutput(rows, raw_bytes + 1024)
             reached = k.decode_lines(
                 array, start, end, self._assume_ts, self._state, self._pend_recv, self._groups,
+                self._scratch,
                 *out.arrays(),
             )  # fmt: skip
             if flush and reached == end:
