@@ -218,6 +218,10 @@ _trailing_zeros: Any = trailing_zeros  # mypy would check calls against the typi
 _ONES = np.uint64(0x0101010101010101)
 _HIGHS = np.uint64(0x8080808080808080)
 _NEWLINES = np.uint64(0x0A0A0A0A0A0A0A0A)
+_COMMAS = np.uint64(0x2C2C2C2C2C2C2C2C)
+_STARS = np.uint64(0x2A2A2A2A2A2A2A2A)
+_LOWS = np.uint64(0x7F7F7F7F7F7F7F7F)
+_ONE = np.uint64(1)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -853,6 +857,60 @@ def _is_pghp(buf, p, e):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _zero_bytes(v):
+    """High bit set in exactly the bytes of ``v`` that are zero (no carries between bytes)."""
+    return ~(((v & _LOWS) + _LOWS) | v) & _HIGHS
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _scan_fields(buf, q, e, scratch, limit):
+    """Walk buf[q:e] up to the first ``*``: (its index or ``e``, XOR of the bytes before it,
+    number of commas before it); comma j's index goes to scratch[FPOS + j] for j < limit.
+
+    Eight bytes per step: the XOR is folded from whole words and commas come from a byte mask,
+    so the branches are per word and per comma rather than per byte.
+    """
+    acc = np.uint64(0)
+    nc = 0
+    star = -1
+    while q + 8 <= e:
+        word = _load8(buf, q)
+        commas = _zero_bytes(word ^ _COMMAS)
+        stars = _zero_bytes(word ^ _STARS)
+        if stars:
+            below = ((stars & (~stars + _ONE)) >> np.uint64(7)) - _ONE  # the bytes before it
+            word &= below
+            commas &= below
+            star = q + np.int64(_trailing_zeros(stars) >> 3)
+        acc ^= word
+        while commas:
+            if nc < limit:
+                scratch[FPOS + nc] = q + np.int64(_trailing_zeros(commas) >> 3)
+            nc += 1
+            commas &= commas - _ONE
+        if star >= 0:
+            break
+        q += 8
+    acc ^= acc >> np.uint64(32)
+    acc ^= acc >> np.uint64(16)
+    acc ^= acc >> np.uint64(8)
+    x = np.int64(acc & np.uint64(255))
+    if star >= 0:
+        return star, x, nc
+    while q < e:
+        ch = buf[q]
+        if ch == 42:
+            break
+        x ^= ch
+        if ch == 44:
+            if nc < limit:
+                scratch[FPOS + nc] = q
+            nc += 1
+        q += 1
+    return q, x, nc
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _pghp(buf, p, e, scratch):
     """Read ``$PGHP,1,yyyy,mm,dd,hh,mi,ss,ms,country,region,station,...*hh`` at ``p``.
 
@@ -861,19 +919,7 @@ def _pghp(buf, p, e, scratch):
     XORs the checksum and notes the commas (scratch[FPOS + j] ends field j, "PGHP" being field
     0); the fields are then read between them.
     """
-    x = 0
-    star = p + 1
-    nc = 0
-    while star < e:
-        ch = buf[star]
-        if ch == 42:
-            break
-        x ^= ch
-        if ch == 44:
-            if nc < 12:
-                scratch[FPOS + nc] = star
-            nc += 1
-        star += 1
+    star, x, nc = _scan_fields(buf, p + 1, e, scratch, 12)
     if star + 2 >= e or _hex(buf[star + 1]) < 0 or _hex(buf[star + 2]) < 0:
         return R_MALFORMED, D_NO_CHECKSUM, 0, 0, NO_TS, -1, -1
     given = _hex(buf[star + 1]) * 16 + _hex(buf[star + 2])
@@ -934,20 +980,7 @@ def _scan_sentence(buf, p, e, scratch):
     b, end of the sentence and its trailing fields, trailing time, trailing station start, end);
     reason -1 when the sentence is sound, _SKIP when it is not VDM/VDO.
     """
-    x = 0
-    q = p + 1
-    nc = 0
-    while q < e:
-        ch = buf[q]
-        if ch == 42:
-            break
-        x ^= ch
-        if ch == 44:
-            if nc < 8:
-                scratch[FPOS + nc] = q
-            nc += 1
-        q += 1
-    star = q
+    star, x, nc = _scan_fields(buf, p + 1, e, scratch, 8)
     if star + 2 >= e or _hex(buf[star + 1]) < 0 or _hex(buf[star + 2]) < 0:
         return R_MALFORMED, D_NO_CHECKSUM, 0, 0, e, NO_TS, -1, -1
     given = _hex(buf[star + 1]) * 16 + _hex(buf[star + 2])

@@ -1,0 +1,49 @@
+"""The NMEA kernel's word-at-a-time scans against byte-by-byte references on arbitrary bytes."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numba import njit
+
+from harborwatch.ais.nmea import _kernel as k
+
+_SCAN_BYTES = st.lists(st.sampled_from(b"\n*,$!\\AVDM0123456789abc\r "), max_size=80).map(bytes)
+
+
+@njit
+def _line_end(buf: np.ndarray, i: int, end: int) -> int:
+    return k._line_end(buf, i, end)
+
+
+@njit
+def _scan_fields(buf: np.ndarray, q: int, e: int, scratch: np.ndarray, limit: int) -> tuple:
+    return k._scan_fields(buf, q, e, scratch, limit)
+
+
+@settings(deadline=None)  # the first example compiles
+@given(data=_SCAN_BYTES, start=st.integers(0, 80))
+def test_line_end_finds_the_first_newline(data: bytes, start: int) -> None:
+    start = min(start, len(data))
+    found = data.find(b"\n", start)
+    assert _line_end(np.frombuffer(data, np.uint8), start, len(data)) == (
+        found if found >= 0 else len(data)
+    )
+
+
+@settings(deadline=None)
+@given(data=_SCAN_BYTES, start=st.integers(0, 80), limit=st.sampled_from([8, 12]))
+def test_scan_fields_matches_a_byte_loop(data: bytes, start: int, limit: int) -> None:
+    start = min(start, len(data))
+    star = data.find(b"*", start)
+    star = star if star >= 0 else len(data)
+    body = data[start:star]
+    commas = [start + j for j, ch in enumerate(body) if ch == 44]
+    x = 0
+    for ch in body:
+        x ^= ch
+    scratch = np.full(k.SCRATCH_LEN, -7, np.int64)
+    got = _scan_fields(np.frombuffer(data, np.uint8), start, len(data), scratch, limit)
+    assert got == (star, x, len(commas))
+    assert list(scratch[k.FPOS : k.FPOS + min(len(commas), limit)]) == commas[:limit]
