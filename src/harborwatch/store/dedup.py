@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+_DAY_US = 86_400_000_000
 DUPLICATE_WINDOW_US = 2_000_000
 """Rows with equal content closer than this (µs) are one report (see module docstring)."""
 
@@ -49,7 +50,8 @@ def drop_duplicates(
     """Rows of ``new`` that repeat neither an earlier row of ``new`` nor a ``stored`` one.
 
     ``stored`` holds :func:`key_columns` of stored rows whose time may overlap ``new``. Returns the
-    kept rows sorted by vessel and time, and how many rows were dropped.
+    kept rows sorted by UTC day, vessel and time (the store's partition and row order), and how
+    many rows were dropped.
     """
     if new.num_rows == 0:
         return new, 0
@@ -62,7 +64,8 @@ def drop_duplicates(
     _order_ties_by_digest(in_time_order, ts, digest)  # deterministic whatever the input order
     duplicate = _find_duplicates(digest, ts, new.num_rows, in_time_order, window_us)
     keep = in_time_order[~duplicate[in_time_order]]
-    keep = keep[np.argsort(vessel[keep], kind="stable")]  # by vessel, then time
+    day_then_vessel = (ts[keep] // _DAY_US << 34) | vessel[keep]  # vessel codes < 2**34
+    keep = keep[np.argsort(day_then_vessel, kind="stable")]  # by day, vessel, then time
     return new.take(keep), new.num_rows - len(keep)
 
 
@@ -78,22 +81,28 @@ def _vessel_codes(keys: pa.Table) -> np.ndarray:
 
 
 def _comparable(column: pa.ChunkedArray) -> np.ndarray:
-    """Values as a NumPy array in which equal values (nulls included) compare equal."""
-    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        column = pc.dictionary_encode(column).combine_chunks().indices
-    if pa.types.is_floating(column.type):  # compare bit patterns, so that NaN (null) equals NaN
-        values = column.fill_null(np.nan).to_numpy()
-        return values.view(np.int64 if values.itemsize == 8 else np.int32)
-    if pa.types.is_timestamp(column.type):
-        column = column.cast(pa.int64())
-    return column.cast(pa.int64()).fill_null(np.iinfo(np.int64).min).to_numpy()
+    """Values as an int64 NumPy array in which equal values compare equal and every null equals
+    every other null (floats by bit pattern; strings by dictionary index)."""
+    array = column.combine_chunks()
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        array = pc.dictionary_encode(array).indices
+    if pa.types.is_timestamp(array.type):
+        array = array.view(pa.int64())
+    width = array.type.bit_width
+    kind = np.float64 if pa.types.is_floating(array.type) else np.int64
+    dtype = np.dtype(f"{'f' if kind is np.float64 else 'i'}{width // 8}")
+    values = np.frombuffer(array.buffers()[1], dtype, len(array), array.offset * dtype.itemsize)
+    values = values.view(f"i{width // 8}").astype(np.int64)  # bit pattern, widened
+    if array.null_count:
+        values = np.where(np.asarray(array.is_valid()), values, np.iinfo(np.int64).min)
+    return values
 
 
 def _row_hash(columns: list[np.ndarray]) -> np.ndarray:
     """A 64-bit hash per row of the given columns (FNV-style multiply and xor, wrapping)."""
     digest = np.full(len(columns[0]), 0xCBF29CE484222325, dtype=np.uint64)
     for values in columns:
-        digest ^= values.astype(np.int64).view(np.uint64)
+        digest ^= values.view(np.uint64)
         digest *= np.uint64(0x100000001B3)
     return digest
 

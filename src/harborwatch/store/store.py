@@ -200,9 +200,14 @@ _DICTIONARY_COLUMNS = ["mmsi", "vessel_key", "source", "receiver", "file_id", "r
 which writes about three times faster and no larger)."""
 
 
-def _dictionary_encoded(rows: pa.Table) -> pa.Table:
+def _dictionary_encoded(rows: pa.Table, file_id: str) -> pa.Table:
     """``rows`` with its few-valued string columns dictionary-encoded: cheap to reorder and to
-    write (Parquet keeps them as dictionaries; readers see plain strings)."""
+    write (Parquet keeps them as dictionaries; readers see plain strings). ``file_id`` is the
+    ingested file's, set here without looking at the values."""
+    constant = pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(rows.num_rows, np.int32)), pa.array([file_id])
+    )
+    rows = rows.set_column(rows.column_names.index("file_id"), "file_id", constant)
     for name in _DICTIONARY_COLUMNS:
         if name in rows.column_names and pa.types.is_string(rows.schema.field(name).type):
             index = rows.column_names.index(name)
@@ -318,7 +323,8 @@ class _FileIngest:
         report.type_counts.update(batch.type_counts)
         for table_name, key in _TIME_PARTITIONED.items():
             new = _dictionary_encoded(
-                schemas.conform(getattr(batch, table_name), schemas.TABLES[table_name])
+                schemas.conform(getattr(batch, table_name), schemas.TABLES[table_name]),
+                report.file_id,
             )
             stored = self._stored_keys(table_name, key, new, catalog)
             kept, dropped = drop_duplicates(new, stored, key)
@@ -355,12 +361,13 @@ class _FileIngest:
         return self.store.root / part.path
 
     def _write_by_day(self, table: str, rows: pa.Table) -> None:
-        if rows.num_rows == 0:
-            return
+        """One part per UTC day of ``rows`` (sorted by day, as de-duplication leaves them)."""
         days = rows.column("ts").cast(pa.int64()).to_numpy() // _DAY_US
-        for day in np.unique(days):
-            label = np.datetime64(int(day), "D").astype(str)
-            self._write_part(table, rows.filter(pa.array(days == day)), label)
+        starts = [0, *(np.flatnonzero(np.diff(days)) + 1)]
+        for start, end in zip(starts, [*starts[1:], len(days)], strict=True):
+            if end > start:
+                label = np.datetime64(int(days[start]), "D").astype(str)
+                self._write_part(table, rows.slice(start, end - start), label)
 
     def _write_part(self, table: str, rows: pa.Table, day: str) -> None:
         path = self.tmp / f"{table}-{len(self.pending):05d}.parquet"
