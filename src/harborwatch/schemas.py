@@ -15,6 +15,9 @@ from __future__ import annotations
 import pyarrow as pa
 
 UTC_TS = pa.timestamp("us", tz="UTC")
+LABEL = pa.dictionary(pa.int32(), pa.string())
+"""A string with few distinct values per table (reader, receiver, file id): dictionary-encoded,
+so columns of millions of rows cost an index each."""
 
 
 def _field(name: str, type_: pa.DataType, doc: str, unit: str = "") -> pa.Field:
@@ -25,9 +28,9 @@ def _field(name: str, type_: pa.DataType, doc: str, unit: str = "") -> pa.Field:
 
 
 _PROVENANCE = [
-    _field("source", pa.string(), "reader that produced the row: nmea, dma, sbarc, suez, ..."),
-    _field("receiver", pa.string(), "receiving station or tag-block source, when known"),
-    _field("file_id", pa.string(), "content hash (16 hex) of the ingested file"),
+    _field("source", LABEL, "reader that produced the row: nmea, dma, sbarc, suez, ..."),
+    _field("receiver", LABEL, "receiving station or tag-block source, when known"),
+    _field("file_id", LABEL, "content hash (16 hex) of the ingested file"),
     _field("line_no", pa.int64(), "1-based line of the file the row came from (first fragment)"),
 ]
 
@@ -72,7 +75,7 @@ STATICS = pa.schema(
 
 QUARANTINE = pa.schema(
     [
-        _field("file_id", pa.string(), "content hash (16 hex) of the file holding the record"),
+        _field("file_id", LABEL, "content hash (16 hex) of the file holding the record"),
         _field("line_no", pa.int64(), "1-based line number of the record"),
         _field("raw", pa.string(), "the record's text as read (decoded as UTF-8, errors replaced)"),
         _field("reason", pa.string(), "reject reason code, see harborwatch.ais.reasons"),
@@ -116,13 +119,22 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     columns = []
     for field in schema:
         if field.name in table.column_names:
-            columns.append(table.column(field.name).cast(field.type))
+            columns.append(_cast(table.column(field.name), field.type))
         else:
             columns.append(pa.nulls(table.num_rows, field.type))
     extra = [name for name in table.column_names if name not in schema.names]
     fields = list(schema) + [table.schema.field(name) for name in extra]
     columns += [table.column(name) for name in extra]
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
+
+
+def _cast(column: pa.ChunkedArray, type_: pa.DataType) -> pa.ChunkedArray:
+    """``column`` as ``type_``; strings of any layout (string view, large) become dictionaries."""
+    if column.type == type_:
+        return column
+    if pa.types.is_dictionary(type_) and not pa.types.is_dictionary(column.type):
+        column = column.cast(type_.value_type)
+    return column.cast(type_)
 
 
 def empty(schema: pa.Schema) -> pa.Table:

@@ -55,7 +55,8 @@ class DecodedBatch:
 
 
 def concat_batches(batches: Iterable[DecodedBatch]) -> DecodedBatch:
-    """One batch holding the rows of all ``batches`` (extra columns unified by name)."""
+    """One batch holding the rows of all ``batches`` (extra columns unified by name, label
+    dictionaries unified, so equal rows give equal tables however the input was chunked)."""
     batches = list(batches)
     if not batches:
         return DecodedBatch.empty()
@@ -63,9 +64,12 @@ def concat_batches(batches: Iterable[DecodedBatch]) -> DecodedBatch:
     for batch in batches:
         counts.update(batch.type_counts)
     return DecodedBatch(
-        pa.concat_tables([b.positions for b in batches], promote_options="default"),
-        pa.concat_tables([b.statics for b in batches], promote_options="default"),
-        pa.concat_tables([b.quarantine for b in batches], promote_options="default"),
+        *(
+            pa.concat_tables(
+                [getattr(b, name) for b in batches], promote_options="default"
+            ).unify_dictionaries()
+            for name in ("positions", "statics", "quarantine")
+        ),
         counts,
     )
 

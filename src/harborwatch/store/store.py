@@ -208,7 +208,7 @@ def _dictionary_encoded(rows: pa.Table, file_id: str) -> pa.Table:
         pa.array(np.zeros(rows.num_rows, np.int32)), pa.array([file_id])
     )
     rows = rows.set_column(rows.column_names.index("file_id"), "file_id", constant)
-    for name in _DICTIONARY_COLUMNS:
+    for name in _DICTIONARY_COLUMNS:  # columns declared plain strings that are few-valued here
         if name in rows.column_names and pa.types.is_string(rows.schema.field(name).type):
             index = rows.column_names.index(name)
             rows = rows.set_column(index, name, pc.dictionary_encode(rows.column(name)))

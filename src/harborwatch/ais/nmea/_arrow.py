@@ -70,10 +70,8 @@ def _text_column(txt: np.ndarray, at: int, lengths: np.ndarray) -> pa.Array:
 
 
 def _constant(value: str, n: int) -> pa.Array:
-    """A string column holding ``value`` on every one of ``n`` rows."""
-    encoded = value.encode()
-    offsets = np.arange(0, (n + 1) * len(encoded), len(encoded), dtype=np.int32)
-    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(encoded * n))
+    """A label column (:data:`schemas.LABEL`) holding ``value`` on every one of ``n`` rows."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value]))
 
 
 def _masked(values: np.ndarray, type_: pa.DataType) -> pa.Array:
@@ -145,7 +143,9 @@ class KernelOutput:
             _masked(i[k.P_NAV], pa.int8()),
             pa.array(i[k.P_TYPE].astype(np.int8), pa.int8()),
             _constant(SOURCE, n),
-            _strings(_offsets(i[k.P_RECV_END]), self.pos_rb, i[k.P_HAS_RECV] > 0),
+            _strings(
+                _offsets(i[k.P_RECV_END]), self.pos_rb, i[k.P_HAS_RECV] > 0
+            ).dictionary_encode(),
             _constant(file_id, n),
             pa.array(i[k.P_LINE], pa.int64()),
         ]
@@ -176,7 +176,9 @@ class KernelOutput:
             _text_column(txt, k.DEST_AT, i[k.T_DEST_LEN]),
             pa.array(i[k.T_TYPE].astype(np.int8), pa.int8()),
             _constant(SOURCE, n),
-            _strings(_offsets(i[k.T_RECV_END]), self.sta_rb, i[k.T_HAS_RECV] > 0),
+            _strings(
+                _offsets(i[k.T_RECV_END]), self.sta_rb, i[k.T_HAS_RECV] > 0
+            ).dictionary_encode(),
             _constant(file_id, n),
             pa.array(i[k.T_LINE], pa.int64()),
         ]
