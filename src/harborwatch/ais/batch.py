@@ -63,15 +63,13 @@ def concat_batches(batches: Iterable[DecodedBatch]) -> DecodedBatch:
     counts: Counter[int] = Counter()
     for batch in batches:
         counts.update(batch.type_counts)
-    return DecodedBatch(
-        *(
-            pa.concat_tables(
-                [getattr(b, name) for b in batches], promote_options="default"
-            ).unify_dictionaries()
-            for name in ("positions", "statics", "quarantine")
-        ),
-        counts,
+    positions, statics, quarantine = (
+        pa.concat_tables(
+            [getattr(b, name) for b in batches], promote_options="default"
+        ).unify_dictionaries()
+        for name in ("positions", "statics", "quarantine")
     )
+    return DecodedBatch(positions, statics, quarantine, counts)
 
 
 def quarantine_table(
