@@ -173,3 +173,9 @@ def test_any_csv_through_columns(tmp_path: Path) -> None:
     assert [r["ts"][:16] for r in rows] == ["2024-12-29T16:19", "2025-01-02T13:13"]
     code, _ = _run(*args, "--columns", "mmsi=ship,ts")
     assert code == 2
+
+
+def test_reading_a_missing_store_says_how_to_make_one(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["stats", "--store", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1
+    assert "harborwatch ingest" in result.stderr

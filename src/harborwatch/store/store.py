@@ -177,6 +177,11 @@ class Store:
     def connect(self) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection with views ``positions``, ``statics``, ``quarantine``
         and ``files`` over the committed parts. Times are shown in UTC."""
+        if not self.root.is_dir():
+            raise StoreError(
+                f"there is no store at {self.root}; create it with "
+                f"`harborwatch ingest FILES --store {self.root}` or pass --store"
+            )
         catalog = self.catalog
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
