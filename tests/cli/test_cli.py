@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from harborwatch import __version__
 from harborwatch.cli.main import cli
+from harborwatch.store import Store
 
 SUEZ = "eastern-med/suez_2021_boat_positions.csv"
 
@@ -179,3 +180,25 @@ def test_reading_a_missing_store_says_how_to_make_one(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["stats", "--store", str(tmp_path / "nowhere")])
     assert result.exit_code == 1
     assert "harborwatch ingest" in result.stderr
+
+
+def test_untimed_sentences_need_assume_date_and_the_store_records_it(
+    ais_dir: Path, tmp_path: Path
+) -> None:
+    greece = str(ais_dir / "eastern-med/greece_nmea_no_timestamps.txt")
+    store = str(tmp_path / "s")
+    code, out = _run("-q", "ingest", greece, "--store", store, "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["positions"] == 0
+    assert summary["quarantined"]["no_timestamp"] > 700
+
+    other = str(tmp_path / "t")
+    code, out = _run(
+        "-q", "ingest", greece, "--store", other, "--json", "--assume-date", "2024-12-29"
+    )
+    assert code == 0 and json.loads(out)["positions"] > 700
+    con = Store(Path(other)).connect()
+    assert con.sql("SELECT DISTINCT assumed_date FROM files").fetchall() == [("2024-12-29",)]
+    assert con.sql("SELECT DISTINCT CAST(ts AS DATE)::VARCHAR FROM positions").fetchall() == [
+        ("2024-12-29",)
+    ]
