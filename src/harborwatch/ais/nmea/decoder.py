@@ -35,6 +35,13 @@ def _midnight_us(day: date | None) -> int:
     return (day - _EPOCH).days * _DAY_US
 
 
+def _output(rows: int, nbytes: int) -> KernelOutput:
+    """Output arrays for up to ``rows`` rows per table from ``nbytes`` of input (rejects keep
+    their raw text, and incomplete multipart groups may be quarantined on top)."""
+    raw_bytes = 2 * nbytes + k.SLOTS * k.MAX_FRAGMENTS * (k.FRAGMENT_MAX_RAW + 1)
+    return KernelOutput(rows, raw_bytes + 1024)
+
+
 class NmeaDecoder:
     """Decode NMEA 0183 AIS bytes fed in arbitrary chunks into position, statics and quarantine
     tables.
@@ -64,40 +71,53 @@ class NmeaDecoder:
         )
 
     def feed(self, data: bytes) -> DecodedBatch:
-        """Decode the complete lines of ``data`` (after what is left from the last call)."""
-        buf = self._tail + data if self._tail else bytes(data)
-        end = buf.rfind(b"\n") + 1
-        self._tail = buf[end:]
-        return self._decode(buf, end, flush=False)
+        """Decode the complete lines of ``data`` (after what is left from the last call).
+
+        ``data`` is read in place: only the partial line left from the last call, joined with
+        the head of ``data`` up to its first newline, is copied.
+        """
+        end = data.rfind(b"\n") + 1
+        if not end:
+            self._tail += data
+            return self._decode([], flush=False)
+        segments = [(data, 0, end)]
+        if self._tail:
+            head = data.find(b"\n") + 1
+            segments = [(self._tail + data[:head], 0, len(self._tail) + head), (data, head, end)]
+        self._tail = bytes(data[end:])
+        return self._decode(segments, flush=False)
 
     def finish(self) -> DecodedBatch:
         """Decode the last, unterminated line and quarantine incomplete multipart groups."""
         buf, self._tail = self._tail, b""
-        return self._decode(buf, len(buf), flush=True)
+        return self._decode([(buf, 0, len(buf))], flush=True)
 
-    def _decode(self, buf: bytes, end: int, flush: bool) -> DecodedBatch:
-        """Run the kernel over buf[:end], in as many calls as the output bounds need."""
-        array = np.frombuffer(buf, np.uint8)
+    def _decode(self, segments: list[tuple[bytes, int, int]], flush: bool) -> DecodedBatch:
+        """Run the kernel over each ``(buffer, start, end)`` in turn, appending to the same
+        output arrays until they fill up."""
+        remaining = sum(end - start for _, start, end in segments)
+        rows = min((remaining // 16) + 64, _MAX_ROWS)
+        out = _output(rows, remaining)
         batches = []
-        start = 0
-        rows = min((end // 16) + 64, _MAX_ROWS)
-        while True:
-            raw_bytes = 2 * (end - start) + k.SLOTS * k.MAX_FRAGMENTS * (k.FRAGMENT_MAX_RAW + 1)
-            out = KernelOutput(rows, raw_bytes + 1024)
-            reached = k.decode_lines(
-                array, start, end, self._assume_ts, self._state, self._pend_recv, self._groups,
-                self._scratch,
-                *out.arrays(),
-            )  # fmt: skip
-            if flush and reached == end:
-                k.flush_groups(self._groups, out.rej_i, out.rej_raw, out.cnt)
-            if reached == start and out.empty() and reached < end:
-                rows *= 4  # one very long line needs more room than a chunk's estimate
-                continue
-            batches.append(self._batch(out))
-            if reached == end:
-                break
-            start = reached
+        for buf, start, end in segments:
+            array = np.frombuffer(buf, np.uint8)
+            while start < end:
+                reached = k.decode_lines(
+                    array, start, end, self._assume_ts, self._state, self._pend_recv,
+                    self._groups, self._scratch,
+                    *out.arrays(),
+                )  # fmt: skip
+                remaining -= reached - start
+                if reached < end:
+                    if out.empty():
+                        rows *= 4  # one very long line needs more room than a chunk's estimate
+                    else:
+                        batches.append(self._batch(out))
+                    out = _output(rows, remaining)
+                start = reached
+        if flush:
+            k.flush_groups(self._groups, out.rej_i, out.rej_raw, out.cnt)
+        batches.append(self._batch(out))
         return batches[0] if len(batches) == 1 else concat_batches(batches)
 
     def _batch(self, out: KernelOutput) -> DecodedBatch:
