@@ -27,6 +27,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -274,6 +275,99 @@ def _sql_list(paths: list[str]) -> str:
     return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
+def _read_keys(root: Path, paths: list[str], schema: pa.Schema, lo: int, hi: int) -> pa.Table:
+    """Columns ``schema`` of the rows with ``lo <= ts <= hi`` (µs) in the parts at ``paths``."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    keys: pa.Table = con.sql(
+        f"SELECT {', '.join(schema.names)} FROM read_parquet("
+        f"{_sql_list([str(root / p) for p in paths])}, hive_partitioning = false) "
+        "WHERE epoch_us(ts) BETWEEN ? AND ?",
+        params=[lo, hi],
+    ).to_arrow_table()
+    con.close()
+    return keys.cast(schema)
+
+
+class _PendingParts:
+    """The parts of the ingest in progress, under ``tmp/FILE_ID/``.
+
+    Parts are written by a background thread (Parquet encoding releases the GIL), at most
+    :data:`MAX_QUEUED` waiting, so storing overlaps de-duplicating the next chunk. The
+    de-duplication keys of the :data:`RECENT` latest parts stay in memory: the next chunk, which
+    usually overlaps the previous one in time, is checked against them without waiting for disk.
+    """
+
+    MAX_QUEUED = 2
+    RECENT = 4
+
+    def __init__(self, root: Path, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.root = root
+        self.folder = folder
+        self.parts: list[Part] = []
+        self._writes: list[Future[None]] = []
+        self._recent: dict[str, pa.Table] = {}  # part path -> its key columns, oldest first
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="harborwatch-writer")
+
+    def add_by_day(self, table: str, rows: pa.Table, key: list[str]) -> None:
+        """One part per UTC day of ``rows`` (sorted by day, as de-duplication leaves them)."""
+        days = rows.column("ts").cast(pa.int64()).to_numpy() // _DAY_US
+        starts = [0, *(np.flatnonzero(np.diff(days)) + 1)]
+        for start, end in zip(starts, [*starts[1:], len(days)], strict=True):
+            if end > start:
+                label = np.datetime64(int(days[start]), "D").astype(str)
+                self.add(table, rows.slice(start, end - start), label, key)
+
+    def add(self, table: str, rows: pa.Table, day: str, key: list[str] | None) -> None:
+        """Queue ``rows`` for writing as a new part; keep its ``key`` columns if given."""
+        path = self.folder / f"{table}-{len(self.parts):05d}.parquet"
+        rel = path.relative_to(self.root).as_posix()
+        ts_min = ts_max = None
+        if "ts" in rows.column_names and rows.num_rows:
+            ts = rows.column("ts").cast(pa.int64())
+            ts_min, ts_max = pc.min(ts).as_py(), pc.max(ts).as_py()
+        self.parts.append(Part(table, rel, self.folder.name, day, rows.num_rows, ts_min, ts_max))
+        queued = [write for write in self._writes if not write.done()]
+        if len(queued) >= self.MAX_QUEUED:
+            queued[0].result()
+        self._writes.append(self._writer.submit(_write_parquet, rows, path))
+        if key is not None:
+            self._recent[rel] = key_columns(rows, key)
+            while len(self._recent) > self.RECENT:
+                del self._recent[next(iter(self._recent))]
+
+    def keys_near(self, table: str, lo: int, hi: int) -> tuple[list[pa.Table], list[str]]:
+        """Keys of pending ``table`` parts that may hold ``lo <= ts <= hi``: in memory for the
+        recent ones (filtered to that range), else the paths of parts already on disk."""
+        in_memory, written = [], []
+        for part in self.parts:
+            if part.table != table or not part.overlaps(lo, hi):
+                continue
+            if part.path in self._recent:
+                keys = self._recent[part.path]
+                ts = keys.column("ts").cast(pa.int64())
+                in_range = pc.and_(pc.greater_equal(ts, lo), pc.less_equal(ts, hi))
+                in_memory.append(keys.filter(in_range))
+            else:
+                written.append(part.path)
+        if written:
+            self.wait_for_writes()
+        return in_memory, written
+
+    def wait_for_writes(self) -> None:
+        """Block until every queued part is on disk (re-raising a failed write)."""
+        for write in self._writes:
+            write.result()
+
+    def wait(self) -> None:
+        """Finish all writes and stop the writer thread."""
+        try:
+            self.wait_for_writes()
+        finally:
+            self._writer.shutdown()
+
+
 class _FileIngest:
     """One file's ingest: decode chunk by chunk, de-duplicate, write parts, commit."""
 
@@ -292,7 +386,6 @@ class _FileIngest:
         self.assume_date = assume_date
         self.columns = columns
         self.chunk_bytes = chunk_bytes
-        self.pending: list[Part] = []
 
     def run(self, progress: ProgressCallback | None) -> IngestReport:
         started = time.perf_counter()
@@ -305,8 +398,7 @@ class _FileIngest:
             if progress is not None:
                 progress(self.path.stat().st_size)
             return report
-        self.tmp = self.store.root / "tmp" / file_id
-        self.tmp.mkdir(parents=True, exist_ok=True)
+        self.pending = _PendingParts(self.store.root, self.store.root / "tmp" / file_id)
         try:
             if self.fmt == "auto":
                 self.fmt = report.format = sniff_format(self.path)
@@ -320,6 +412,7 @@ class _FileIngest:
             ctx = ReadContext(file_id, self.path, self.assume_date, self.columns, self.chunk_bytes)
             for batch in _read_ahead(read_file(self.path, ctx, self.fmt, progress)):
                 self._add_batch(batch, catalog, report)
+        self.pending.wait()
         report.seconds = time.perf_counter() - started
         self._commit(catalog, report, sha256)
         return report
@@ -335,10 +428,10 @@ class _FileIngest:
             kept, dropped = drop_duplicates(new, stored, key)
             report.duplicates += dropped
             setattr(report, table_name, getattr(report, table_name) + kept.num_rows)
-            self._write_by_day(table_name, kept)
+            self.pending.add_by_day(table_name, kept, key)
         if batch.quarantine.num_rows:
             report.quarantined.update(batch.quarantine.column("reason").to_pylist())
-            self._write_part("quarantine", batch.quarantine, "")
+            self.pending.add("quarantine", batch.quarantine, "", None)
 
     def _stored_keys(self, table: str, key: list[str], new: pa.Table, catalog: Catalog) -> pa.Table:
         """De-duplication keys of stored (and this ingest's pending) rows near ``new``'s times."""
@@ -348,51 +441,22 @@ class _FileIngest:
         ts = new.column("ts").cast(pa.int64())
         lo = pc.min(ts).as_py() - DUPLICATE_WINDOW_US
         hi = pc.max(ts).as_py() + DUPLICATE_WINDOW_US
-        parts = [p for p in catalog.parts_of(table) + self.pending if p.table == table]
-        paths = [str(self._abs(p)) for p in parts if p.overlaps(lo, hi)]
-        if not paths:
-            return schema.empty_table()
-        con = duckdb.connect()
-        con.execute("SET TimeZone = 'UTC'")
-        stored: pa.Table = con.sql(
-            f"SELECT {', '.join(schema.names)} FROM read_parquet({_sql_list(paths)}, "
-            "hive_partitioning = false) WHERE epoch_us(ts) BETWEEN ? AND ?",
-            params=[lo, hi],
-        ).to_arrow_table()
-        con.close()
-        return stored.cast(schema)
-
-    def _abs(self, part: Part) -> Path:
-        return self.store.root / part.path
-
-    def _write_by_day(self, table: str, rows: pa.Table) -> None:
-        """One part per UTC day of ``rows`` (sorted by day, as de-duplication leaves them)."""
-        days = rows.column("ts").cast(pa.int64()).to_numpy() // _DAY_US
-        starts = [0, *(np.flatnonzero(np.diff(days)) + 1)]
-        for start, end in zip(starts, [*starts[1:], len(days)], strict=True):
-            if end > start:
-                label = np.datetime64(int(days[start]), "D").astype(str)
-                self._write_part(table, rows.slice(start, end - start), label)
-
-    def _write_part(self, table: str, rows: pa.Table, day: str) -> None:
-        path = self.tmp / f"{table}-{len(self.pending):05d}.parquet"
-        _write_parquet(rows, path)
-        ts_min = ts_max = None
-        if "ts" in rows.column_names and rows.num_rows:
-            ts = rows.column("ts").cast(pa.int64())
-            ts_min, ts_max = pc.min(ts).as_py(), pc.max(ts).as_py()
-        rel = path.relative_to(self.store.root).as_posix()
-        self.pending.append(Part(table, rel, self.tmp.name, day, rows.num_rows, ts_min, ts_max))
+        in_memory, written = self.pending.keys_near(table, lo, hi)
+        paths = [p.path for p in catalog.parts_of(table) if p.overlaps(lo, hi)] + written
+        found = [keys.cast(schema) for keys in in_memory]
+        if paths:
+            found.append(_read_keys(self.store.root, paths, schema, lo, hi))
+        return pa.concat_tables(found) if found else schema.empty_table()
 
     def _commit(self, catalog: Catalog, report: IngestReport, sha256: str) -> None:
         """Move the pending parts into place, then list them (and the file) in the catalogue."""
         file_id = report.file_id
         committed = []
-        for part in self.pending:
+        for part in self.pending.parts:
             folder = f"day={part.day}" if part.day else f"file={file_id}"
             final = Path(part.table) / folder / f"{file_id}-{Path(part.path).stem}.parquet"
             (self.store.root / final).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self._abs(part), self.store.root / final)
+            os.replace(self.store.root / part.path, self.store.root / final)
             committed.append(
                 Part(
                     part.table,
@@ -419,4 +483,4 @@ class _FileIngest:
             "quarantined": sum(report.quarantined.values()),
         }
         catalog.save(self.store.root)
-        shutil.rmtree(self.tmp.parent, ignore_errors=True)  # one writer: all of tmp/ is ours
+        shutil.rmtree(self.store.root / "tmp", ignore_errors=True)  # one writer: tmp/ is ours
