@@ -37,6 +37,13 @@ store_option = click.option(
     help="Store directory (default from $HARBORWATCH_STORE).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout.")
+limit_option = click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=50,
+    show_default=True,
+    help="Rows shown in the table view (JSON has all).",
+)
 
 
 class _Cli(click.Group):
@@ -212,13 +219,7 @@ def stats(store_dir: Path, as_json: bool) -> None:
 @cli.command()
 @store_option
 @json_option
-@click.option(
-    "--limit",
-    type=click.IntRange(1),
-    default=50,
-    show_default=True,
-    help="Rows shown in the table view (JSON has all).",
-)
+@limit_option
 def vessels(store_dir: Path, as_json: bool, limit: int) -> None:
     """One row per vessel: latest name, IMO, call sign, ship type, flag, first/last seen."""
     table = queries.vessels(Store(store_dir).connect())
@@ -265,13 +266,7 @@ def track(
 @store_option
 @json_option
 @click.option("--reason", help="Only this reason code (e.g. bad_checksum).")
-@click.option(
-    "--limit",
-    type=click.IntRange(1),
-    default=50,
-    show_default=True,
-    help="Rows shown in the table view (JSON has all).",
-)
+@limit_option
 def quarantine(store_dir: Path, as_json: bool, reason: str | None, limit: int) -> None:
     """Rejected records: file, line, reason, detail and raw text."""
     table = queries.quarantined(Store(store_dir).connect(), reason)
