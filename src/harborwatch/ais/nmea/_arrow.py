@@ -74,9 +74,25 @@ def _constant(value: str, n: int) -> pa.Array:
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value]))
 
 
+def _with_validity(values: np.ndarray, type_: pa.DataType, valid: np.ndarray) -> pa.Array:
+    """``values`` (contiguous, of ``type_``'s NumPy dtype) as an array, null where not ``valid``.
+
+    The validity bitmap is packed here: pyarrow's ``mask=`` and ``from_pandas=`` paths take
+    several times longer.
+    """
+    bitmap = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(type_, len(values), [bitmap, pa.py_buffer(values)])
+
+
 def _masked(values: np.ndarray, type_: pa.DataType) -> pa.Array:
     """Integer column with negative values (the kernel's "not available") as nulls."""
-    return pa.array(values.astype(type_.to_pandas_dtype(), copy=False), type_, mask=values < 0)
+    return _with_validity(values.astype(type_.to_pandas_dtype()), type_, values >= 0)
+
+
+def _floats(values: np.ndarray, type_: pa.DataType) -> pa.Array:
+    """Float column with NaN as null."""
+    values = np.ascontiguousarray(values, type_.to_pandas_dtype())
+    return _with_validity(values, type_, ~np.isnan(values))
 
 
 def _timestamps(us: np.ndarray) -> pa.Array:
@@ -135,10 +151,10 @@ class KernelOutput:
             pa.array(i[k.P_MMSI].astype(np.uint32), pa.uint32()),
             pa.nulls(n, pa.string()),
             _timestamps(i[k.P_TS]),
-            pa.array(f[k.PF_LON], pa.float64(), from_pandas=True),
-            pa.array(f[k.PF_LAT], pa.float64(), from_pandas=True),
-            pa.array(f[k.PF_SOG].astype(np.float32), pa.float32(), from_pandas=True),
-            pa.array(f[k.PF_COG].astype(np.float32), pa.float32(), from_pandas=True),
+            _floats(f[k.PF_LON], pa.float64()),
+            _floats(f[k.PF_LAT], pa.float64()),
+            _floats(f[k.PF_SOG], pa.float32()),
+            _floats(f[k.PF_COG], pa.float32()),
             _masked(i[k.P_HEADING], pa.int16()),
             _masked(i[k.P_NAV], pa.int8()),
             pa.array(i[k.P_TYPE].astype(np.int8), pa.int8()),
@@ -171,7 +187,7 @@ class KernelOutput:
             _masked(i[k.T_STERN], pa.int16()),
             _masked(i[k.T_PORT], pa.int16()),
             _masked(i[k.T_STARBOARD], pa.int16()),
-            pa.array(draught.astype(np.float32), pa.float32(), from_pandas=True),
+            _floats(draught, pa.float32()),
             eta,
             _text_column(txt, k.DEST_AT, i[k.T_DEST_LEN]),
             pa.array(i[k.T_TYPE].astype(np.int8), pa.int8()),
