@@ -3,8 +3,8 @@
 Repeats the DMA sample (tag block + ``$PGHP`` + ``!BSVDM`` per sentence) to at least a million
 sentences and prints sentences/s of each decoder and harborwatch's ratios to the others:
 
-- harborwatch: :class:`NmeaDecoder` ``feed`` in ``read_nmea``'s default chunk size, then
-  ``finish``, producing Arrow positions/statics/quarantine tables;
+- harborwatch: ``read_nmea`` over an in-memory stream of the bytes (default chunk size),
+  producing Arrow positions/statics/quarantine tables;
 - pyais: every sentence through ``pyais.stream.ByteStream`` (multiparts assembled) and
   ``.decode().asdict()``;
 - aiscat (GPL-3.0, benchmark only): ``Decoder.feed(bytes)`` then ``.next()`` until None.
@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import io
 import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from harborwatch.ais.batch import DEFAULT_CHUNK_BYTES, ReadContext
-from harborwatch.ais.nmea import NmeaDecoder
+from harborwatch.ais.batch import ReadContext
+from harborwatch.ais.nmea import read_nmea
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_SENTENCES = 26_146
@@ -34,14 +35,12 @@ def sample_path() -> Path:
 
 
 def harborwatch_decode(data: bytes) -> int:
-    """Decode with harborwatch as ``read_nmea`` would; returns rows produced."""
-    decoder = NmeaDecoder(ReadContext(file_id="0" * 16, path=Path("bench.nmea")))
+    """Decode with harborwatch's ``read_nmea`` from an in-memory stream; returns rows produced."""
     rows = 0
-    for start in range(0, len(data), DEFAULT_CHUNK_BYTES):
-        batch = decoder.feed(data[start : start + DEFAULT_CHUNK_BYTES])
+    ctx = ReadContext(file_id="0" * 16, path=Path("bench.nmea"))
+    for batch in read_nmea(io.BytesIO(data), ctx):
         rows += batch.positions.num_rows + batch.statics.num_rows + batch.quarantine.num_rows
-    batch = decoder.finish()
-    return rows + batch.positions.num_rows + batch.statics.num_rows + batch.quarantine.num_rows
+    return rows
 
 
 def pyais_decode(data: bytes) -> int:
