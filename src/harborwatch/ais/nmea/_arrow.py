@@ -106,32 +106,43 @@ def _offsets(ends: np.ndarray) -> np.ndarray:
     return offsets
 
 
+def _receiver_dictionary(rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An empty receiver dictionary for up to ``rows`` rows (layout in :mod:`._kernel`).
+
+    The hash table is zeroed lazily by the OS: only the pages of slots in use are touched.
+    """
+    data = np.empty(rows * 32 + k.RECEIVER_MAX_BYTES * 1024, np.uint8)
+    ends = np.zeros(rows + 1, np.int64)
+    table = np.zeros(1 << (2 * rows - 1).bit_length(), np.int32)
+    return data, ends, table
+
+
 class KernelOutput:
     """Preallocated output arrays for one kernel call of at most ``rows`` rows per table (layout
     in :mod:`._kernel`)."""
 
     def __init__(self, rows: int, raw_bytes: int) -> None:
-        recv_bytes = rows * 32 + k.RECEIVER_MAX_BYTES * 1024
         self.pos_f = np.empty((k.POS_F_ROWS, rows), np.float64)
         self.pos_i = np.empty((k.POS_I_ROWS, rows), np.int64)
-        self.pos_rb = np.empty(recv_bytes, np.uint8)
+        self.pos_recv = _receiver_dictionary(rows)
         self.sta_i = np.empty((k.STA_I_ROWS, rows), np.int64)
         self.sta_txt = np.empty((rows, k.TEXT_WIDTH), np.uint8)
-        self.sta_rb = np.empty(recv_bytes, np.uint8)
+        self.sta_recv = _receiver_dictionary(rows)
         self.rej_i = np.empty((k.REJ_ROWS, 2 * rows), np.int64)
         self.rej_raw = np.empty(raw_bytes, np.uint8)
         self.cnt = np.zeros(k.CNT_LEN, np.int64)
         self.type_counts = np.zeros(64, np.int64)
 
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        """The output arrays in :func:`._kernel.decode_lines` argument order."""
+    def arrays(self) -> tuple[np.ndarray | tuple[np.ndarray, ...], ...]:
+        """The output arrays in :func:`._kernel.decode_lines` argument order (each receiver
+        dictionary a tuple of arrays)."""
         return (
             self.pos_f,
             self.pos_i,
-            self.pos_rb,
+            self.pos_recv,
             self.sta_i,
             self.sta_txt,
-            self.sta_rb,
+            self.sta_recv,
             self.rej_i,
             self.rej_raw,
             self.cnt,
@@ -143,6 +154,19 @@ class KernelOutput:
 
     def counts(self) -> Counter[int]:
         return Counter({t: int(c) for t, c in enumerate(self.type_counts) if c})
+
+    def _receivers(
+        self, indices: np.ndarray, recv: tuple[np.ndarray, ...], c_entries: int
+    ) -> pa.Array:
+        """Label column of the kernel's receiver dictionary indices (-1: null)."""
+        data, ends, _table = recv
+        dictionary = _strings(ends[: self.cnt[c_entries] + 1], data, None)
+        column = pa.DictionaryArray.from_arrays(
+            _with_validity(indices.astype(np.int32), pa.int32(), indices >= 0), dictionary
+        )
+        if len(dictionary.unique()) < len(dictionary):  # invalid UTF-8 replaced alike
+            return column.cast(pa.string()).dictionary_encode()
+        return column
 
     def positions_table(self, file_id: str) -> pa.Table:
         n = int(self.cnt[k.C_POS])
@@ -159,9 +183,7 @@ class KernelOutput:
             _masked(i[k.P_NAV], pa.int8()),
             pa.array(i[k.P_TYPE].astype(np.int8), pa.int8()),
             _constant(SOURCE, n),
-            _strings(
-                _offsets(i[k.P_RECV_END]), self.pos_rb, i[k.P_HAS_RECV] > 0
-            ).dictionary_encode(),
+            self._receivers(i[k.P_RECV], self.pos_recv, k.C_POS_RD),
             _constant(file_id, n),
             pa.array(i[k.P_LINE], pa.int64()),
         ]
@@ -192,9 +214,7 @@ class KernelOutput:
             _text_column(txt, k.DEST_AT, i[k.T_DEST_LEN]),
             pa.array(i[k.T_TYPE].astype(np.int8), pa.int8()),
             _constant(SOURCE, n),
-            _strings(
-                _offsets(i[k.T_RECV_END]), self.sta_rb, i[k.T_HAS_RECV] > 0
-            ).dictionary_encode(),
+            self._receivers(i[k.T_RECV], self.sta_recv, k.C_STA_RD),
             _constant(file_id, n),
             pa.array(i[k.T_LINE], pa.int64()),
         ]

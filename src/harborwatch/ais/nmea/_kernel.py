@@ -104,17 +104,24 @@ F_FILL = 1
 F_RAW_LEN = 2
 FRAG_META_LEN = 3
 
-# cnt[] counters: rows written per table, bytes written per byte buffer
+# cnt[] counters: rows written per table, bytes written per byte buffer, receiver dictionary
+# entries per table
 C_POS = 0
 C_STA = 1
 C_REJ = 2
 C_POS_RB = 3
 C_STA_RB = 4
 C_REJ_RAW = 5
-CNT_LEN = 6
+C_POS_RD = 6
+C_STA_RD = 7
+CNT_LEN = 8
+
+# receiver dictionaries, one per table: (bytes u8[], ends i64[rows + 1], hash i32[power of 2 >=
+# 2 * rows]); entry j is bytes[ends[j]:ends[j + 1]], ends[0] is 0; the hash table holds entry
+# index + 1 (0: empty), so the table builds a dictionary array with no hashing in Python
 
 # positions: pos_f (f64[4, n]: lon lat sog cog; NaN is null), pos_i (i64[POS_I_ROWS, n], -1 is
-# null), pos_rb (receiver bytes; row r's are pos_rb[end of row r-1 : P_RECV_END of row r])
+# null; P_RECV indexes the positions receiver dictionary)
 PF_LON = 0
 PF_LAT = 1
 PF_SOG = 2
@@ -125,13 +132,12 @@ P_LINE = 1
 P_HEADING = 2
 P_NAV = 3
 P_TYPE = 4
-P_HAS_RECV = 5
+P_RECV = 5
 P_MMSI = 6
-P_RECV_END = 7
-POS_I_ROWS = 8
+POS_I_ROWS = 7
 
 # statics: sta_i (i64[STA_I_ROWS, n], -1 is null), sta_txt (u8[n, TEXT_WIDTH]: name, call sign,
-# destination at fixed columns, lengths in sta_i), sta_rb (receiver bytes, as for positions)
+# destination at fixed columns, lengths in sta_i; T_RECV indexes the statics receiver dictionary)
 T_TS = 0
 T_LINE = 1
 T_IMO = 2
@@ -148,11 +154,10 @@ T_ETA_MINUTE = 12
 T_NAME_LEN = 13
 T_CALLSIGN_LEN = 14
 T_DEST_LEN = 15
-T_HAS_RECV = 16
+T_RECV = 16
 T_MMSI = 17
 T_DRAUGHT_DM = 18
-T_RECV_END = 19
-STA_I_ROWS = 20
+STA_I_ROWS = 19
 NAME_AT = 0
 CALLSIGN_AT = 20
 DEST_AT = 27
@@ -641,7 +646,7 @@ def _dims(w, off, sta_i, r):
 
 
 @njit(cache=True, nogil=True)
-def _write_static(w, t, part, mmsi, ts, line, rscr, rlen, sta_i, sta_txt, sta_rb, cnt):
+def _write_static(w, t, part, mmsi, ts, line, rscr, rlen, sta_i, sta_txt, recv, cnt):
     """Decode the static part of a type 5, 19 or 24 message into the next statics row."""
     r = cnt[C_STA]
     for k in range(STA_I_ROWS):
@@ -677,14 +682,52 @@ def _write_static(w, t, part, mmsi, ts, line, rscr, rlen, sta_i, sta_txt, sta_rb
     sta_i[T_TS, r] = ts
     sta_i[T_LINE, r] = line
     sta_i[T_MMSI, r] = mmsi
-    sta_i[T_HAS_RECV, r] = 1 if rlen >= 0 else 0
-    rb = cnt[C_STA_RB]
-    for k in range(max(rlen, 0)):
-        sta_rb[rb + k] = rscr[k]
-    rb += max(rlen, 0)
-    sta_i[T_RECV_END, r] = rb
-    cnt[C_STA_RB] = rb
+    sta_i[T_RECV, r] = _intern(rscr, rlen, recv[0], recv[1], recv[2], cnt, C_STA_RD, C_STA_RB)
     cnt[C_STA] = r + 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _receiver_hash(rscr, rlen):
+    """Hash of the receiver id rscr[:rlen], eight bytes at a time (rscr holds RECEIVER_MAX_BYTES,
+    so whole-word loads stay inside it)."""
+    h = np.uint64(rlen)
+    for k in range(0, rlen, 8):
+        word = _load8(rscr, k)
+        if rlen - k < 8:
+            word &= (_ONE << np.uint64(8 * (rlen - k))) - _ONE
+        h = (h ^ word) * np.uint64(0x9E3779B97F4A7C15)
+        h ^= h >> np.uint64(29)
+    return h
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _intern(rscr, rlen, rb, ends, table, cnt, c_entries, c_bytes):
+    """Dictionary index of the receiver id rscr[:rlen], adding it when new; -1 for none
+    (``rlen`` < 0). The dictionary is (rb, ends, table), counted in cnt[c_entries] and
+    cnt[c_bytes] (layout above); it never fills, as it has room for an entry per row."""
+    if rlen < 0:
+        return -1
+    mask = table.shape[0] - 1
+    slot = np.int64(_receiver_hash(rscr, rlen) & np.uint64(mask))
+    while table[slot]:
+        j = table[slot] - 1
+        s = ends[j]
+        if ends[j + 1] - s == rlen:
+            k = 0
+            while k < rlen and rb[s + k] == rscr[k]:
+                k += 1
+            if k == rlen:
+                return j
+        slot = (slot + 1) & mask
+    j = cnt[c_entries]
+    s = ends[j]
+    for k in range(rlen):
+        rb[s + k] = rscr[k]
+    ends[j + 1] = s + rlen
+    table[slot] = j + 1
+    cnt[c_entries] = j + 1
+    cnt[c_bytes] = s + rlen
+    return j
 
 
 # ---------------------------------------------------------------- rejects
@@ -1043,20 +1086,24 @@ def _trim(buf, s, e):
 @njit(cache=True, nogil=True)
 def decode_lines(
     buf, start, end, assume_ts, state, pend_recv, groups, scratch,
-    pos_f, pos_i, pos_rb, sta_i, sta_txt, sta_rb, rej_i, rej_raw, cnt, type_counts,
+    pos_f, pos_i, pos_recv, sta_i, sta_txt, sta_recv, rej_i, rej_raw, cnt, type_counts,
 ):  # fmt: skip
     """Decode the lines of buf[start:end] (``end`` just after a newline, or the end of the file).
 
     Stops early, at a line start, when the output arrays could overflow on the next line; returns
     where it stopped (``end`` when done). Rows are appended after ``cnt``'s counters. ``scratch``
     is (i64[SCRATCH_LEN], u8[RECEIVER_MAX_BYTES]) owned by the caller: payload words and comma
-    positions, and the current message's receiver id.
+    positions, and the current message's receiver id. ``pos_recv`` and ``sta_recv`` are the
+    tables' receiver dictionaries (layout above).
     """
     buf = _borrowed(buf)  # the arrays the per-line helpers take: see _borrowed
     state = _borrowed(state)
     pend_recv = _borrowed(pend_recv)
     w = _borrowed(scratch[0])
     rscr = _borrowed(scratch[1])
+    cnt = _borrowed(cnt)
+    pos_rb, pos_rd, pos_rh = _borrowed(pos_recv[0]), _borrowed(pos_recv[1]), _borrowed(pos_recv[2])
+    sta_recv = (_borrowed(sta_recv[0]), _borrowed(sta_recv[1]), _borrowed(sta_recv[2]))
     slot_raw = SLOTS * MAX_FRAGMENTS * (FRAGMENT_MAX_RAW + 1)
     i = start
     while i < end:
@@ -1068,7 +1115,7 @@ def decode_lines(
             or cnt[C_REJ] + 2 * rows > rej_i.shape[1]
             or cnt[C_REJ_RAW] + 2 * (le - i) + slot_raw > rej_raw.shape[0]
             or cnt[C_POS_RB] + rows * RECEIVER_MAX_BYTES > pos_rb.shape[0]
-            or cnt[C_STA_RB] + rows * RECEIVER_MAX_BYTES > sta_rb.shape[0]
+            or cnt[C_STA_RB] + rows * RECEIVER_MAX_BYTES > sta_recv[0].shape[0]
         ):
             return i
         state[S_LINE] += 1
@@ -1218,20 +1265,16 @@ def decode_lines(
                     pos_i[P_HEADING, r] = heading
                     pos_i[P_NAV, r] = nav
                     pos_i[P_TYPE, r] = t
-                    pos_i[P_HAS_RECV, r] = 1 if rlen >= 0 else 0
                     pos_i[P_MMSI, r] = mmsi
-                    rb = cnt[C_POS_RB]
-                    for k in range(max(rlen, 0)):
-                        pos_rb[rb + k] = rscr[k]
-                    rb += max(rlen, 0)
-                    pos_i[P_RECV_END, r] = rb
-                    cnt[C_POS_RB] = rb
+                    pos_i[P_RECV, r] = _intern(
+                        rscr, rlen, pos_rb, pos_rd, pos_rh, cnt, C_POS_RD, C_POS_RB
+                    )
                     cnt[C_POS] = r + 1
             elif reason < 0 and ts == NO_TS:
                 reason, detail = R_NO_TIMESTAMP, D_NO_TS
             if reason < 0 and (t == 5 or t == 19 or t == 24):
                 _write_static(
-                    w, t, part, mmsi, ts, msg_line, rscr, rlen, sta_i, sta_txt, sta_rb, cnt
+                    w, t, part, mmsi, ts, msg_line, rscr, rlen, sta_i, sta_txt, sta_recv, cnt
                 )
             if reason >= 0:
                 if slot >= 0:
