@@ -7,12 +7,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from functools import reduce
 from pathlib import Path
 
 import pytest
 
+from harborwatch.errors import InputError
 from harborwatch.store import Store, queries
 
 SUEZ = "eastern-med/suez_2021_boat_positions.csv"
@@ -167,3 +169,15 @@ def test_store_defaults_to_the_environment(ais_dir: Path, tmp_path: Path) -> Non
     command = [sys.executable, "-m", "harborwatch.cli", "-q", "ingest", str(ais_dir / SUEZ)]
     subprocess.run(command, env=env, check=True, cwd=tmp_path)
     assert (tmp_path / "env-store" / "catalog.json").exists()
+
+
+def test_failed_ingest_adds_nothing_and_leaves_no_thread(tmp_path: Path) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text("ship,when\n273396130,2024-12-29T16:19:00Z\n")
+    store = Store(tmp_path / "store")
+    threads = threading.active_count()
+    with pytest.raises(InputError, match="lon"):
+        store.ingest(export, fmt="csv", columns={"mmsi": "ship", "ts": "when"})
+    assert threading.active_count() == threads
+    assert store.catalog.files == {}
+    assert _count(store, "SELECT count(*) FROM positions") == 0

@@ -26,12 +26,12 @@ import shutil
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from queue import Queue
+from queue import Full, Queue
 
 import duckdb
 import numpy as np
@@ -221,30 +221,43 @@ def _dictionary_encoded(rows: pa.Table, file_id: str) -> pa.Table:
     return rows
 
 
-def _read_ahead(batches: Iterator[DecodedBatch]) -> Iterator[DecodedBatch]:
+def _read_ahead(batches: Iterator[DecodedBatch]) -> Generator[DecodedBatch, None, None]:
     """Decode the next chunk in a background thread while the caller stores this one.
 
     The decoders release the GIL (Numba ``nogil``, Polars, Arrow), so reading and storing overlap
-    on two cores. At most one decoded chunk waits, which keeps memory bounded.
+    on two cores. At most one decoded chunk waits, which keeps memory bounded. Closing the
+    generator early (the caller failed) stops the thread after the chunk it is decoding.
     """
     queue: Queue[DecodedBatch | BaseException | None] = Queue(maxsize=1)
+    stop = threading.Event()
+
+    def offer(item: DecodedBatch | BaseException | None) -> None:
+        while not stop.is_set():
+            with contextlib.suppress(Full):
+                queue.put(item, timeout=0.1)
+                return
 
     def produce() -> None:
         try:
             for batch in batches:
-                queue.put(batch)
+                if stop.is_set():
+                    return
+                offer(batch)
         except BaseException as exc:  # handed to the consumer, which re-raises it
-            queue.put(exc)
+            offer(exc)
         else:
-            queue.put(None)
+            offer(None)
 
     worker = threading.Thread(target=produce, name="harborwatch-read-ahead", daemon=True)
     worker.start()
-    while (item := queue.get()) is not None:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
-    worker.join()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _write_parquet(rows: pa.Table, path: Path) -> None:
@@ -400,22 +413,34 @@ class _FileIngest:
             return report
         self.pending = _PendingParts(self.store.root, self.store.root / "tmp" / file_id)
         try:
-            if self.fmt == "auto":
-                self.fmt = report.format = sniff_format(self.path)
-        except FormatDetectionError as exc:
-            self._add_batch(_unrecognised(file_id, exc), catalog, report)
-            self.fmt = report.format = "unrecognised"
-            report.status = "unrecognised"
-            if progress is not None:
-                progress(self.path.stat().st_size)
-        else:
-            ctx = ReadContext(file_id, self.path, self.assume_date, self.columns, self.chunk_bytes)
-            for batch in _read_ahead(read_file(self.path, ctx, self.fmt, progress)):
-                self._add_batch(batch, catalog, report)
-        self.pending.wait()
+            self._decode_and_store(catalog, report, progress)
+        finally:
+            self.pending.wait()  # also on failure: no writer thread outlives the ingest
         report.seconds = time.perf_counter() - started
         self._commit(catalog, report, sha256)
         return report
+
+    def _decode_and_store(
+        self, catalog: Catalog, report: IngestReport, progress: ProgressCallback | None
+    ) -> None:
+        """Read the file chunk by chunk into pending parts (a file no reader knows: one reject)."""
+        try:
+            if self.fmt == "auto":
+                self.fmt = report.format = sniff_format(self.path)
+        except FormatDetectionError as exc:
+            self._add_batch(_unrecognised(report.file_id, exc), catalog, report)
+            self.fmt = report.format = report.status = "unrecognised"
+            if progress is not None:
+                progress(self.path.stat().st_size)
+            return
+        ctx = ReadContext(
+            report.file_id, self.path, self.assume_date, self.columns, self.chunk_bytes
+        )
+        with contextlib.closing(
+            _read_ahead(read_file(self.path, ctx, self.fmt, progress))
+        ) as batches:
+            for batch in batches:
+                self._add_batch(batch, catalog, report)
 
     def _add_batch(self, batch: DecodedBatch, catalog: Catalog, report: IngestReport) -> None:
         report.type_counts.update(batch.type_counts)
