@@ -86,7 +86,8 @@ def _with_validity(values: np.ndarray, type_: pa.DataType, valid: np.ndarray) ->
 
 def _masked(values: np.ndarray, type_: pa.DataType) -> pa.Array:
     """Integer column with negative values (the kernel's "not available") as nulls."""
-    return _with_validity(values.astype(type_.to_pandas_dtype()), type_, values >= 0)
+    valid = values >= 0
+    return _with_validity(np.ascontiguousarray(values, type_.to_pandas_dtype()), type_, valid)
 
 
 def _floats(values: np.ndarray, type_: pa.DataType) -> pa.Array:
@@ -122,8 +123,7 @@ class KernelOutput:
     in :mod:`._kernel`)."""
 
     def __init__(self, rows: int, raw_bytes: int) -> None:
-        self.pos_f = np.empty((k.POS_F_ROWS, rows), np.float64)
-        self.pos_i = np.empty((k.POS_I_ROWS, rows), np.int64)
+        self.pos = tuple(np.empty(rows, dtype) for dtype in k.POS_DTYPES)
         self.pos_recv = _receiver_dictionary(rows)
         self.sta_i = np.empty((k.STA_I_ROWS, rows), np.int64)
         self.sta_txt = np.empty((rows, k.TEXT_WIDTH), np.uint8)
@@ -137,8 +137,7 @@ class KernelOutput:
         """The output arrays in :func:`._kernel.decode_lines` argument order (each receiver
         dictionary a tuple of arrays)."""
         return (
-            self.pos_f,
-            self.pos_i,
+            self.pos,
             self.pos_recv,
             self.sta_i,
             self.sta_txt,
@@ -162,7 +161,8 @@ class KernelOutput:
         data, ends, _table = recv
         dictionary = _strings(ends[: self.cnt[c_entries] + 1], data, None)
         column = pa.DictionaryArray.from_arrays(
-            _with_validity(indices.astype(np.int32), pa.int32(), indices >= 0), dictionary
+            _with_validity(np.ascontiguousarray(indices, np.int32), pa.int32(), indices >= 0),
+            dictionary,
         )
         if len(dictionary.unique()) < len(dictionary):  # invalid UTF-8 replaced alike
             return column.cast(pa.string()).dictionary_encode()
@@ -170,22 +170,22 @@ class KernelOutput:
 
     def positions_table(self, file_id: str) -> pa.Table:
         n = int(self.cnt[k.C_POS])
-        f, i = self.pos_f[:, :n], self.pos_i[:, :n]
+        p = [column[:n] for column in self.pos]
         columns = [
-            pa.array(i[k.P_MMSI].astype(np.uint32), pa.uint32()),
+            pa.array(p[k.P_MMSI], pa.uint32()),
             pa.nulls(n, pa.string()),
-            _timestamps(i[k.P_TS]),
-            _floats(f[k.PF_LON], pa.float64()),
-            _floats(f[k.PF_LAT], pa.float64()),
-            _floats(f[k.PF_SOG], pa.float32()),
-            _floats(f[k.PF_COG], pa.float32()),
-            _masked(i[k.P_HEADING], pa.int16()),
-            _masked(i[k.P_NAV], pa.int8()),
-            pa.array(i[k.P_TYPE].astype(np.int8), pa.int8()),
+            _timestamps(p[k.P_TS]),
+            _floats(p[k.P_LON], pa.float64()),
+            _floats(p[k.P_LAT], pa.float64()),
+            _floats(p[k.P_SOG], pa.float32()),
+            _floats(p[k.P_COG], pa.float32()),
+            _masked(p[k.P_HEADING], pa.int16()),
+            _masked(p[k.P_NAV], pa.int8()),
+            pa.array(p[k.P_TYPE], pa.int8()),
             _constant(SOURCE, n),
-            self._receivers(i[k.P_RECV], self.pos_recv, k.C_POS_RD),
+            self._receivers(p[k.P_RECV], self.pos_recv, k.C_POS_RD),
             _constant(file_id, n),
-            pa.array(i[k.P_LINE], pa.int64()),
+            pa.array(p[k.P_LINE], pa.int64()),
         ]
         return pa.Table.from_arrays(columns, schema=schemas.POSITIONS)
 

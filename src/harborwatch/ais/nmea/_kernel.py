@@ -120,21 +120,23 @@ CNT_LEN = 8
 # 2 * rows]); entry j is bytes[ends[j]:ends[j + 1]], ends[0] is 0; the hash table holds entry
 # index + 1 (0: empty), so the table builds a dictionary array with no hashing in Python
 
-# positions: pos_f (f64[4, n]: lon lat sog cog; NaN is null), pos_i (i64[POS_I_ROWS, n], -1 is
-# null; P_RECV indexes the positions receiver dictionary)
-PF_LON = 0
-PF_LAT = 1
-PF_SOG = 2
-PF_COG = 3
-POS_F_ROWS = 4
-P_TS = 0
-P_LINE = 1
-P_HEADING = 2
-P_NAV = 3
-P_TYPE = 4
-P_RECV = 5
-P_MMSI = 6
-POS_I_ROWS = 7
+# positions: pos, a tuple of one array per column in its Arrow type, so the table wraps them as
+# they are (NaN is null in floats, -1 in integers; P_RECV indexes the receiver dictionary)
+P_LON = 0
+P_LAT = 1
+P_SOG = 2
+P_COG = 3
+P_TS = 4
+P_LINE = 5
+P_HEADING = 6
+P_NAV = 7
+P_TYPE = 8
+P_MMSI = 9
+P_RECV = 10
+POS_DTYPES = (
+    np.float64, np.float64, np.float32, np.float32, np.int64, np.int64, np.int16, np.int8,
+    np.int8, np.uint32, np.int32,
+)  # fmt: skip
 
 # statics: sta_i (i64[STA_I_ROWS, n], -1 is null), sta_txt (u8[n, TEXT_WIDTH]: name, call sign,
 # destination at fixed columns, lengths in sta_i; T_RECV indexes the statics receiver dictionary)
@@ -1086,7 +1088,7 @@ def _trim(buf, s, e):
 @njit(cache=True, nogil=True)
 def decode_lines(
     buf, start, end, assume_ts, state, pend_recv, groups, scratch,
-    pos_f, pos_i, pos_recv, sta_i, sta_txt, sta_recv, rej_i, rej_raw, cnt, type_counts,
+    pos, pos_recv, sta_i, sta_txt, sta_recv, rej_i, rej_raw, cnt, type_counts,
 ):  # fmt: skip
     """Decode the lines of buf[start:end] (``end`` just after a newline, or the end of the file).
 
@@ -1102,6 +1104,10 @@ def decode_lines(
     w = _borrowed(scratch[0])
     rscr = _borrowed(scratch[1])
     cnt = _borrowed(cnt)
+    lon_a, lat_a, sog_a = _borrowed(pos[P_LON]), _borrowed(pos[P_LAT]), _borrowed(pos[P_SOG])
+    cog_a, ts_a, line_a = _borrowed(pos[P_COG]), _borrowed(pos[P_TS]), _borrowed(pos[P_LINE])
+    heading_a, nav_a = _borrowed(pos[P_HEADING]), _borrowed(pos[P_NAV])
+    type_a, mmsi_a, recv_a = _borrowed(pos[P_TYPE]), _borrowed(pos[P_MMSI]), _borrowed(pos[P_RECV])
     pos_rb, pos_rd, pos_rh = _borrowed(pos_recv[0]), _borrowed(pos_recv[1]), _borrowed(pos_recv[2])
     sta_recv = (_borrowed(sta_recv[0]), _borrowed(sta_recv[1]), _borrowed(sta_recv[2]))
     slot_raw = SLOTS * MAX_FRAGMENTS * (FRAGMENT_MAX_RAW + 1)
@@ -1110,7 +1116,7 @@ def decode_lines(
         le = _line_end(buf, i, end)
         rows = (le - i) // 4 + 2
         if (
-            cnt[C_POS] + rows > pos_i.shape[1]
+            cnt[C_POS] + rows > ts_a.shape[0]
             or cnt[C_STA] + rows > sta_i.shape[1]
             or cnt[C_REJ] + 2 * rows > rej_i.shape[1]
             or cnt[C_REJ_RAW] + 2 * (le - i) + slot_raw > rej_raw.shape[0]
@@ -1256,19 +1262,17 @@ def decode_lines(
                     reason, detail = R_NO_TIMESTAMP, D_NO_TS
                 else:
                     r = cnt[C_POS]
-                    pos_f[PF_LON, r] = np.nan if lon == na_lon else lon / scale
-                    pos_f[PF_LAT, r] = np.nan if lat == na_lat else lat / scale
-                    pos_f[PF_SOG, r] = sog
-                    pos_f[PF_COG, r] = cog
-                    pos_i[P_TS, r] = ts
-                    pos_i[P_LINE, r] = msg_line
-                    pos_i[P_HEADING, r] = heading
-                    pos_i[P_NAV, r] = nav
-                    pos_i[P_TYPE, r] = t
-                    pos_i[P_MMSI, r] = mmsi
-                    pos_i[P_RECV, r] = _intern(
-                        rscr, rlen, pos_rb, pos_rd, pos_rh, cnt, C_POS_RD, C_POS_RB
-                    )
+                    lon_a[r] = np.nan if lon == na_lon else lon / scale
+                    lat_a[r] = np.nan if lat == na_lat else lat / scale
+                    sog_a[r] = sog
+                    cog_a[r] = cog
+                    ts_a[r] = ts
+                    line_a[r] = msg_line
+                    heading_a[r] = heading
+                    nav_a[r] = nav
+                    type_a[r] = t
+                    mmsi_a[r] = mmsi
+                    recv_a[r] = _intern(rscr, rlen, pos_rb, pos_rd, pos_rh, cnt, C_POS_RD, C_POS_RB)
                     cnt[C_POS] = r + 1
             elif reason < 0 and ts == NO_TS:
                 reason, detail = R_NO_TIMESTAMP, D_NO_TS
