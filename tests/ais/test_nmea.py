@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
 from itertools import pairwise
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from harborwatch import schemas
 from harborwatch.ais.batch import DecodedBatch, ReadContext, concat_batches
-from harborwatch.ais.nmea import NmeaDecoder
+from harborwatch.ais.nmea import NmeaDecoder, read_nmea
 from harborwatch.ais.sources import read_file
 
 FILE_ID = "feedfacecafebeef"
@@ -346,6 +347,22 @@ def test_receiver_from_tag_block_source(ais_dir: Path) -> None:
     assert batch.positions.column("receiver")[0].as_py() == "42809"
 
 
+def test_receivers_become_one_dictionary_entry_each() -> None:
+    lines = [timed(type1(), receiver=r) for r in ("rx2", "rx1", "rx2", "rx3", "rx1")]
+    lines.insert(2, tag(f"c:{T0}") + sentence(type1(), 0))
+    receiver = decode("\n".join(lines)).positions.column("receiver").combine_chunks()
+    assert receiver.to_pylist() == ["rx2", "rx1", None, "rx2", "rx3", "rx1"]
+    assert receiver.dictionary.to_pylist() == ["rx2", "rx1", "rx3"]
+
+
+def test_receivers_that_read_alike_after_utf8_repair_share_an_entry() -> None:
+    rows = [tag(f"c:{T0},s:r") + sentence(type1(), 0) for _ in range(3)]
+    data = "\n".join(rows).encode().replace(b"s:r", b"s:\xffr", 1).replace(b"s:r", b"s:\xfer", 1)
+    receiver = decode(data).positions.column("receiver").combine_chunks()
+    assert receiver.to_pylist() == ["\ufffdr", "\ufffdr", "r"]
+    assert receiver.dictionary.to_pylist() == ["\ufffdr", "r"]
+
+
 # ---------------------------------------------------------------- multipart
 
 
@@ -444,6 +461,25 @@ def test_byte_at_a_time_multipart_across_chunks() -> None:
     one_byte = decode(text, chunks=list(range(1, len(text))))
     assert _rows(one_byte) == _rows(decode(text))
     assert one_byte.statics.num_rows == 1
+
+
+class _Unbuffered:
+    """A stream with only ``read`` (``read_nmea``'s fallback path)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._stream = io.BytesIO(data)
+
+    def read(self, size: int) -> bytes:
+        return self._stream.read(size)
+
+
+def test_read_nmea_buffered_or_not_gives_the_same_rows(mixed_bytes: bytes) -> None:
+    ctx = ReadContext(FILE_ID, Path("test.nmea"), chunk_bytes=777)
+    reused = list(read_nmea(io.BytesIO(mixed_bytes), ctx))
+    fresh = list(read_nmea(_Unbuffered(mixed_bytes), ctx))  # type: ignore[arg-type]
+    assert len(reused) > 10
+    assert _rows(concat_batches(reused)) == _rows(concat_batches(fresh))
+    assert _rows(concat_batches(reused)) == _rows(decode(mixed_bytes))
 
 
 def test_read_nmea_through_sources(ais_dir: Path) -> None:
