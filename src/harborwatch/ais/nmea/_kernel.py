@@ -16,7 +16,9 @@ and a mask, and every value stays non-negative (no signed-shift surprises).
 Speed: line ends, ``*`` and commas are found eight bytes at a time (:func:`_line_end`,
 :func:`_scan_fields`), the checksum is XOR-ed from whole words in the same step, payload
 characters go through a lookup table without branches, and the arrays the per-line helpers take
-are borrowed views that Numba does not reference-count (:func:`_borrow`).
+are borrowed views that Numba does not reference-count (:func:`_borrow`). Outside the kernel,
+what is left to Arrow is cheap: position columns are written in their final types, and receiver
+ids are interned per table (:func:`_intern`), so their columns are dictionary indices.
 """
 
 from __future__ import annotations
@@ -1095,8 +1097,9 @@ def decode_lines(
     Stops early, at a line start, when the output arrays could overflow on the next line; returns
     where it stopped (``end`` when done). Rows are appended after ``cnt``'s counters. ``scratch``
     is (i64[SCRATCH_LEN], u8[RECEIVER_MAX_BYTES]) owned by the caller: payload words and comma
-    positions, and the current message's receiver id. ``pos_recv`` and ``sta_recv`` are the
-    tables' receiver dictionaries (layout above).
+    positions, and the current message's receiver id. ``pos`` is the positions columns (one
+    array each, see POS_DTYPES); ``pos_recv`` and ``sta_recv`` are the tables' receiver
+    dictionaries (layout above).
     """
     buf = _borrowed(buf)  # the arrays the per-line helpers take: see _borrowed
     state = _borrowed(state)
