@@ -115,10 +115,9 @@ class _CountingReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self._raw.read(len(buffer))
-        buffer[: len(data)] = data
-        self._progress(len(data))
-        return len(data)
+        count = self._raw.readinto(buffer)  # type: ignore[attr-defined]
+        self._progress(count)
+        return int(count)
 
 
 def open_input(path: Path, progress: ProgressCallback | None = None) -> BinaryIO:
