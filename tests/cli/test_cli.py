@@ -157,6 +157,10 @@ def test_decode_writes_parquet_without_a_store(ais_dir: Path, tmp_path: Path) ->
     assert code == 0
     assert pq.read_table(out).num_rows > 25_000
     assert pq.read_table(statics).num_rows > 100
+    chunked = tmp_path / "chunked.parquet"
+    code, _ = _run("-q", "decode", str(ais_dir / "dma/ais-sample.txt.gz"), "--out", str(chunked),
+                   "--chunk-mb", "1")  # fmt: skip
+    assert pq.read_table(chunked).to_pylist() == pq.read_table(out).to_pylist()
 
 
 def test_any_csv_through_columns(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 rejected input under ``--strict``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections import Counter
@@ -13,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-import pyarrow.parquet as pq
 
-from harborwatch import __version__
-from harborwatch.ais.batch import DEFAULT_CHUNK_BYTES, ReadContext, concat_batches
+from harborwatch import __version__, schemas
+from harborwatch.ais.batch import DEFAULT_CHUNK_BYTES, ReadContext
 from harborwatch.ais.sources import FORMATS, expand_paths, read_file
 from harborwatch.cli import output
 from harborwatch.cli.progress import byte_progress
@@ -37,6 +37,13 @@ store_option = click.option(
     help="Store directory (default from $HARBORWATCH_STORE).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout.")
+chunk_option = click.option(
+    "--chunk-mb",
+    type=click.IntRange(1),
+    default=DEFAULT_CHUNK_BYTES >> 20,
+    show_default=True,
+    help="Decode this many MB at a time (bounds memory).",
+)
 limit_option = click.option(
     "--limit",
     type=click.IntRange(1),
@@ -129,13 +136,7 @@ def _parse_time(value: str | None, option: str) -> datetime | None:
 @click.option("--columns", help="For --format csv: name=column,... (mmsi, ts, lon, lat, ...).")
 @click.option("--assume-date", help="Date (YYYY-MM-DD) for NMEA sentences that carry no time.")
 @click.option("--strict", is_flag=True, help="Exit 3 if any record was quarantined.")
-@click.option(
-    "--chunk-mb",
-    type=click.IntRange(1),
-    default=DEFAULT_CHUNK_BYTES >> 20,
-    show_default=True,
-    help="Decode this many MB at a time (bounds memory).",
-)
+@chunk_option
 @json_option
 @click.pass_obj
 def ingest(
@@ -301,6 +302,7 @@ def quarantine(store_dir: Path, as_json: bool, reason: str | None, limit: int) -
 )
 @click.option("--assume-date", help="Date (YYYY-MM-DD) for NMEA sentences that carry no time.")
 @click.option("--strict", is_flag=True, help="Exit 3 if any record was rejected.")
+@chunk_option
 @click.pass_obj
 def decode(
     obj: dict[str, Any],
@@ -311,27 +313,26 @@ def decode(
     fmt: str,
     assume_date: str | None,
     strict: bool,
+    chunk_mb: int,
 ) -> None:
-    """Decode one file to Parquet without a store (no de-duplication)."""
-    ctx = ReadContext(file_sha256(path)[:16], path, _parse_date(assume_date))
-    with byte_progress(path.stat().st_size, obj["quiet"]) as advance:
-        batch = concat_batches(read_file(path, ctx, fmt, advance))
-    pq.write_table(batch.positions, out)
-    if statics_out:
-        pq.write_table(batch.statics, statics_out)
-    if quarantine_out:
-        pq.write_table(batch.quarantine, quarantine_out)
-    report = IngestReport(
-        str(path),
-        ctx.file_id,
-        fmt,
-        "decoded",
-        batch.positions.num_rows,
-        batch.statics.num_rows,
-        0,
-        Counter(batch.quarantine.column("reason").to_pylist()),
-        batch.type_counts,
-    )
+    """Decode one file to Parquet without a store (no de-duplication), chunk by chunk."""
+    ctx = ReadContext(file_sha256(path)[:16], path, _parse_date(assume_date), {}, chunk_mb << 20)
+    report = IngestReport(str(path), ctx.file_id, fmt, "decoded")
+    outputs = {"positions": out, "statics": statics_out, "quarantine": quarantine_out}
+    with contextlib.ExitStack() as stack:
+        sinks = {
+            name: stack.enter_context(output.ParquetSink(target, schemas.TABLES[name]))
+            for name, target in outputs.items()
+            if target is not None
+        }
+        advance = stack.enter_context(byte_progress(path.stat().st_size, obj["quiet"]))
+        for batch in read_file(path, ctx, fmt, advance):
+            for name, sink in sinks.items():
+                sink.write(getattr(batch, name))
+            report.positions += batch.positions.num_rows
+            report.statics += batch.statics.num_rows
+            report.quarantined.update(batch.quarantine.column("reason").to_pylist())
+            report.type_counts.update(batch.type_counts)
     if not obj["quiet"]:
         click.echo(
             f"decoded {path}: {report.positions:,} positions, {report.statics:,} static "

@@ -130,6 +130,35 @@ def write_table(table: pa.Table, fmt: str, out: Path | None) -> None:
             writer(table, handle)
 
 
+class ParquetSink:
+    """Appends tables to one Parquet file as they come, so output need not fit in memory.
+
+    The file's schema is the first non-empty table's (declared columns plus any extras a reader
+    adds); an input with no rows at all gives an empty file of the declared ``schema``.
+    """
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.path = path
+        self.schema = schema
+        self._writer: pq.ParquetWriter | None = None
+
+    def __enter__(self) -> ParquetSink:
+        return self
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, table.schema)
+        self._writer.write_table(table.cast(self._writer.schema))
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._writer is None:
+            pq.write_table(self.schema.empty_table(), self.path)
+        else:
+            self._writer.close()
+
+
 def _flatten(mapping: dict[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
     for key, value in mapping.items():
         if isinstance(value, dict) and value:
