@@ -47,3 +47,26 @@ def test_scan_fields_matches_a_byte_loop(data: bytes, start: int, limit: int) ->
     got = _scan_fields(np.frombuffer(data, np.uint8), start, len(data), scratch, limit)
     assert got == (star, x, len(commas))
     assert list(scratch[k.FPOS : k.FPOS + min(len(commas), limit)]) == commas[:limit]
+
+
+@njit
+def _short_uint(buf: np.ndarray, s: int, e: int) -> int:
+    return k._short_uint(buf, s, e)
+
+
+@njit
+def _uint(buf: np.ndarray, s: int, e: int) -> int:
+    return k._uint(buf, s, e)
+
+
+@settings(deadline=None)
+@given(
+    data=st.lists(st.sampled_from(b"0123456789/:a,*\x00\xff"), max_size=24).map(bytes),
+    start=st.integers(0, 24),
+    length=st.integers(0, 20),
+)
+def test_short_uint_matches_the_byte_loop(data: bytes, start: int, length: int) -> None:
+    start = min(start, len(data))
+    stop = min(start + length, len(data))
+    buf = np.frombuffer(data, np.uint8)
+    assert _short_uint(buf, start, stop) == _uint(buf, start, stop)

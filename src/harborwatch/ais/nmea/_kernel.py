@@ -287,6 +287,34 @@ def _uint(buf, s, e):
     return v
 
 
+_SIXES = np.uint64(0x0606060606060606)
+_HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
+_ZEROS = np.uint64(0x3030303030303030)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _short_uint(buf, s, e):
+    """:func:`_uint` of buf[s:e] without a loop when it is 1 to 8 bytes and eight bytes can be
+    loaded from ``s``.
+
+    The bytes are loaded as one word, checked to be digits and combined pairwise by three
+    multiply-adds into the low four bytes (the first digit is the lowest byte). A byte loop
+    mispredicted at the end of every short field, such as the date fields of a ``$PGHP`` line.
+    """
+    n = e - s
+    if n < 1 or n > 8 or s + 8 > buf.shape[0]:
+        return _uint(buf, s, e)
+    keep = np.uint64(8 * (8 - n))
+    x = ((_load8(buf, s) ^ _ZEROS) << keep) >> keep  # digit values in the low n bytes
+    if (x | (x + _SIXES)) & _HIGH_NIBBLES:  # a byte above 9
+        return -1
+    x <<= keep  # leading zeros: the last digit in the top byte
+    x = ((x * np.uint64(10)) + (x >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
+    x = ((x * np.uint64(100)) + (x >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
+    x = (x * np.uint64(10000)) + (x >> np.uint64(32))
+    return np.int64(x & np.uint64(0xFFFFFFFF))
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _unix_time_us(buf, s, e):
     """Microseconds of a Unix time in seconds, or milliseconds when above 1e11, or NO_TS.
@@ -983,13 +1011,13 @@ def _pghp(buf, p, e, scratch):
     if nc >= 8:  # fields 2-8: year month day hour minute second ms
         c = FPOS
         ts = _civil_us(
-            _uint(buf, scratch[c + 1] + 1, scratch[c + 2]),
-            _uint(buf, scratch[c + 2] + 1, scratch[c + 3]),
-            _uint(buf, scratch[c + 3] + 1, scratch[c + 4]),
-            _uint(buf, scratch[c + 4] + 1, scratch[c + 5]),
-            _uint(buf, scratch[c + 5] + 1, scratch[c + 6]),
-            _uint(buf, scratch[c + 6] + 1, scratch[c + 7]),
-            _uint(buf, scratch[c + 7] + 1, scratch[c + 8]),
+            _short_uint(buf, scratch[c + 1] + 1, scratch[c + 2]),
+            _short_uint(buf, scratch[c + 2] + 1, scratch[c + 3]),
+            _short_uint(buf, scratch[c + 3] + 1, scratch[c + 4]),
+            _short_uint(buf, scratch[c + 4] + 1, scratch[c + 5]),
+            _short_uint(buf, scratch[c + 5] + 1, scratch[c + 6]),
+            _short_uint(buf, scratch[c + 6] + 1, scratch[c + 7]),
+            _short_uint(buf, scratch[c + 7] + 1, scratch[c + 8]),
         )
     if ts == NO_TS:
         return R_MALFORMED, D_PGHP_TIME, 0, 0, NO_TS, -1, -1
