@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numba import njit
 
 from harborwatch.ais.nmea import _kernel as k
+from harborwatch.ais.nmea._codes import NO_TS
 
 _SCAN_BYTES = st.lists(st.sampled_from(b"\n*,$!\\AVDM0123456789abc\r "), max_size=80).map(bytes)
 
@@ -70,3 +73,38 @@ def test_short_uint_matches_the_byte_loop(data: bytes, start: int, length: int) 
     stop = min(start + length, len(data))
     buf = np.frombuffer(data, np.uint8)
     assert _short_uint(buf, start, stop) == _uint(buf, start, stop)
+
+
+@njit
+def _civil_us(parts: tuple, scratch: np.ndarray) -> int:
+    y, mo, d, h, mi, s, ms = parts
+    return k._civil_us(y, mo, d, h, mi, s, ms, scratch)
+
+
+_DATES = st.tuples(
+    st.sampled_from([0, 1969, 1970, 2000, 2013, 2100]),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.integers(-1, 24),
+    st.integers(0, 60),
+    st.integers(0, 61),
+    st.integers(0, 1000),
+)
+
+
+def _reference_us(y: int, mo: int, d: int, h: int, mi: int, s: int, ms: int) -> int:
+    try:
+        day = datetime(y, mo, d, tzinfo=UTC)
+    except ValueError:
+        return NO_TS
+    if y < 1970 or not (0 <= h <= 23 and 0 <= mi <= 59 and 0 <= s <= 60 and 0 <= ms <= 999):
+        return NO_TS
+    return int(day.timestamp()) * 1_000_000 + ((h * 60 + mi) * 60 + s) * 1_000_000 + ms * 1000
+
+
+@settings(deadline=None)
+@given(dates=st.lists(_DATES, max_size=12))
+def test_civil_us_with_the_day_cache_matches_datetime(dates: list) -> None:
+    scratch = np.zeros(k.SCRATCH_LEN, np.int64)
+    for parts in dates:  # one scratch: each call may reuse the day the last one cached
+        assert _civil_us(parts, scratch) == _reference_us(*parts)

@@ -177,7 +177,10 @@ J_C = 5
 J_RAW_END = 6
 REJ_ROWS = 7
 
-# scratch (i64[SCRATCH_LEN]): packed payload words at 0, comma positions of a sentence at FPOS
+# scratch (i64[SCRATCH_LEN]): packed payload words at 0 (WORDS of them), the last $PGHP date at
+# DAY (year, month, day, microseconds of its midnight; zeros at first, which no date from 1970
+# on matches), comma positions of a sentence at FPOS
+DAY = 12
 FPOS = 16
 SCRATCH_LEN = 32
 _SKIP = -2
@@ -353,18 +356,33 @@ def _days_from_civil(y, m, d):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _civil_us(y, mo, d, h, mi, s, ms):
-    """Microseconds since epoch of a calendar time, or NO_TS if any part is out of range."""
-    if y < 1970 or mo < 1 or mo > 12 or d < 1 or h < 0 or h > 23 or mi < 0 or mi > 59:
-        return NO_TS
-    if s < 0 or s > 60 or ms < 0 or ms > 999:
-        return NO_TS
+def _midnight_us(y, mo, d):
+    """Microseconds since epoch of the midnight of a date from 1970 on (month 1-12, day from 1),
+    or NO_TS if the month has no such day."""
     leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
     month_days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
     if d > month_days[mo - 1]:
         return NO_TS
-    days = _days_from_civil(y, mo, d)
-    return ((days * 24 + h) * 60 + mi) * 60 * _US + s * _US + ms * 1000
+    return _days_from_civil(y, mo, d) * 86_400 * _US
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _civil_us(y, mo, d, h, mi, s, ms, scratch):
+    """Microseconds since epoch of a calendar time, or NO_TS if any part is out of range.
+
+    The date's midnight is kept at scratch[DAY:] and reused while the date repeats, as it does
+    line after line in a ``$PGHP`` feed: the leap-year and day-count arithmetic is then skipped.
+    """
+    if y < 1970 or mo < 1 or mo > 12 or d < 1 or h < 0 or h > 23 or mi < 0 or mi > 59:
+        return NO_TS
+    if s < 0 or s > 60 or ms < 0 or ms > 999:
+        return NO_TS
+    if y != scratch[DAY] or mo != scratch[DAY + 1] or d != scratch[DAY + 2]:
+        midnight = _midnight_us(y, mo, d)
+        if midnight == NO_TS:
+            return NO_TS
+        scratch[DAY], scratch[DAY + 1], scratch[DAY + 2], scratch[DAY + 3] = y, mo, d, midnight
+    return scratch[DAY + 3] + (h * 60 + mi) * 60 * _US + s * _US + ms * 1000
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -1018,6 +1036,7 @@ def _pghp(buf, p, e, scratch):
             _short_uint(buf, scratch[c + 5] + 1, scratch[c + 6]),
             _short_uint(buf, scratch[c + 6] + 1, scratch[c + 7]),
             _short_uint(buf, scratch[c + 7] + 1, scratch[c + 8]),
+            scratch,
         )
     if ts == NO_TS:
         return R_MALFORMED, D_PGHP_TIME, 0, 0, NO_TS, -1, -1
