@@ -930,14 +930,18 @@ def _add_fragment(
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _set_pending_recv(state, pend_recv, src, s, e):
-    """Remember a receiver id for the next sentence (longer ones than the limit are dropped)."""
+def _set_pending_recv(state, rscr, src, s, e):
+    """Remember a receiver id for the next sentence (longer ones than the limit are dropped).
+
+    It goes straight into the receiver scratch ``rscr``, where the next sentence reads it in
+    place: only that sentence uses it, and whatever it does overwrites it.
+    """
     n = e - s
     if n > RECEIVER_MAX_BYTES:
         state[S_PEND_RECV_LEN] = -1
         return
     for k in range(n):
-        pend_recv[k] = src[s + k]
+        rscr[k] = src[s + k]
     state[S_PEND_RECV_LEN] = n
 
 
@@ -1136,7 +1140,7 @@ def _trim(buf, s, e):
 
 @njit(cache=True, nogil=True)
 def decode_lines(
-    buf, start, end, assume_ts, state, pend_recv, groups, scratch,
+    buf, start, end, assume_ts, state, groups, scratch,
     pos, pos_recv, sta_i, sta_txt, sta_recv, rej_i, rej_raw, cnt, type_counts,
 ):  # fmt: skip
     """Decode the lines of buf[start:end] (``end`` just after a newline, or the end of the file).
@@ -1144,13 +1148,12 @@ def decode_lines(
     Stops early, at a line start, when the output arrays could overflow on the next line; returns
     where it stopped (``end`` when done). Rows are appended after ``cnt``'s counters. ``scratch``
     is (i64[SCRATCH_LEN], u8[RECEIVER_MAX_BYTES]) owned by the caller: payload words and comma
-    positions, and the current message's receiver id. ``pos`` is the positions columns (one
-    array each, see POS_DTYPES); ``pos_recv`` and ``sta_recv`` are the tables' receiver
-    dictionaries (layout above).
+    positions, and the current message's receiver id (or the next one's, while it is pending).
+    ``pos`` is the positions columns (one array each, see POS_DTYPES); ``pos_recv`` and
+    ``sta_recv`` are the tables' receiver dictionaries (layout above).
     """
     buf = _borrowed(buf)  # the arrays the per-line helpers take: see _borrowed
     state = _borrowed(state)
-    pend_recv = _borrowed(pend_recv)
     w = _borrowed(scratch[0])
     rscr = _borrowed(scratch[1])
     cnt = _borrowed(cnt)
@@ -1208,7 +1211,7 @@ def decode_lines(
                     if tag_ts != NO_TS:
                         state[S_PEND_TS] = tag_ts
                     if tag_rs >= 0:
-                        _set_pending_recv(state, pend_recv, buf, tag_rs, tag_re)
+                        _set_pending_recv(state, rscr, buf, tag_rs, tag_re)
                     break
             c = buf[p]
             if c == 36:  # $: a PGHP time for the next sentence, or not AIS (consumes a PGHP)
@@ -1223,7 +1226,7 @@ def decode_lines(
                     else:
                         state[S_PEND_TS] = ts
                         if rs >= 0:
-                            _set_pending_recv(state, pend_recv, buf, rs, re)
+                            _set_pending_recv(state, rscr, buf, rs, re)
                 break
             if c != 33:
                 _reject_span(
@@ -1253,7 +1256,7 @@ def decode_lines(
             if tag_rs >= 0:
                 rlen = _copy_recv(rscr, buf, tag_rs, tag_re)
             elif pend_rlen >= 0:
-                rlen = _copy_recv(rscr, pend_recv, 0, pend_rlen)
+                rlen = pend_rlen  # already in rscr
             elif trail_rs >= 0:
                 rlen = _copy_recv(rscr, buf, trail_rs, trail_re)
             if rlen < -1:

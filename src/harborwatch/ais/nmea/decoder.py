@@ -60,7 +60,6 @@ class NmeaDecoder:
         self._state = np.zeros(k.STATE_LEN, np.int64)
         self._state[k.S_PEND_TS] = NO_TS
         self._state[k.S_PEND_RECV_LEN] = -1
-        self._pend_recv = np.zeros(k.RECEIVER_MAX_BYTES, np.uint8)
         self._groups = (
             np.zeros((k.SLOTS, k.META_LEN), np.int64),
             np.zeros((k.SLOTS, k.RECEIVER_MAX_BYTES), np.uint8),
@@ -107,7 +106,7 @@ class NmeaDecoder:
             array = np.frombuffer(buf, np.uint8)
             while start < end:
                 reached = k.decode_lines(
-                    array, start, end, self._assume_ts, self._state, self._pend_recv,
+                    array, start, end, self._assume_ts, self._state,
                     self._groups, self._scratch,
                     *out.arrays(),
                 )  # fmt: skip
