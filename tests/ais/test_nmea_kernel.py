@@ -108,3 +108,24 @@ def test_civil_us_with_the_day_cache_matches_datetime(dates: list) -> None:
     scratch = np.zeros(k.SCRATCH_LEN, np.int64)
     for parts in dates:  # one scratch: each call may reuse the day the last one cached
         assert _civil_us(parts, scratch) == _reference_us(*parts)
+
+
+@njit
+def _same_bytes(rb: np.ndarray, s: int, rscr: np.ndarray, rlen: int) -> bool:
+    return k._same_bytes(rb, s, rscr, rlen)
+
+
+@settings(deadline=None)
+@given(
+    stored=st.lists(st.sampled_from(b"0123ab"), max_size=20).map(bytes),
+    at=st.integers(0, 20),
+    wanted=st.lists(st.sampled_from(b"0123ab"), max_size=12).map(bytes),
+)
+def test_same_bytes_matches_a_slice_compare(stored: bytes, at: int, wanted: bytes) -> None:
+    at = min(at, len(stored))
+    rlen = min(len(wanted), len(stored) - at)
+    rscr = np.zeros(k.RECEIVER_MAX_BYTES, np.uint8)
+    rscr[: len(wanted)] = np.frombuffer(wanted, np.uint8)
+    rscr[len(wanted) :] = 255  # bytes past the id must not matter
+    rb = np.frombuffer(stored, np.uint8)
+    assert _same_bytes(rb, at, rscr, rlen) == (stored[at : at + rlen] == wanted[:rlen])

@@ -751,6 +751,19 @@ def _receiver_hash(rscr, rlen):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _same_bytes(rb, s, rscr, rlen):
+    """Whether rb[s:s + rlen] equals rscr[:rlen]; ids of up to eight bytes (station numbers,
+    mostly) are compared as one masked word when eight bytes can be loaded from ``s``."""
+    if 0 < rlen <= 8 and s + 8 <= rb.shape[0]:
+        keep = np.uint64(8 * (8 - rlen))
+        return ((_load8(rb, s) ^ _load8(rscr, 0)) << keep) == 0
+    k = 0
+    while k < rlen and rb[s + k] == rscr[k]:
+        k += 1
+    return k == rlen
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _intern(rscr, rlen, rb, ends, table, cnt, c_entries, c_bytes):
     """Dictionary index of the receiver id rscr[:rlen], adding it when new; -1 for none
     (``rlen`` < 0). The dictionary is (rb, ends, table), counted in cnt[c_entries] and
@@ -762,12 +775,8 @@ def _intern(rscr, rlen, rb, ends, table, cnt, c_entries, c_bytes):
     while table[slot]:
         j = table[slot] - 1
         s = ends[j]
-        if ends[j + 1] - s == rlen:
-            k = 0
-            while k < rlen and rb[s + k] == rscr[k]:
-                k += 1
-            if k == rlen:
-                return j
+        if ends[j + 1] - s == rlen and _same_bytes(rb, s, rscr, rlen):
+            return j
         slot = (slot + 1) & mask
     j = cnt[c_entries]
     s = ends[j]
