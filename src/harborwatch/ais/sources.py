@@ -54,7 +54,7 @@ _HEADER_FORMATS = [  # (format, lower-cased header prefix)
     ("suez", b"id,ais_pos_timestamp,longitude,latitude"),
     ("spire", b"mmsi,message_id,repeat_indicator,time"),
 ]
-_SKIPPED_SUFFIXES = {".md", ".txt.md", ".yaml", ".json.md"}
+_DOCUMENTATION_SUFFIXES = {".md", ".yaml"}
 
 
 def reader_for(fmt: str) -> Reader:
@@ -88,14 +88,18 @@ def detect_format(head: bytes, name: str) -> str:
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files named by ``paths``: directories walked recursively (sorted), hidden files skipped."""
+    """Files named by ``paths``: directories walked recursively (sorted). In a walk, hidden files
+    and documentation (``.md``, ``.yaml``) are skipped; any other file is read, and quarantined
+    whole if no reader recognises it."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
             files += sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file() and not p.name.startswith(".") and p.suffix not in _SKIPPED_SUFFIXES
+                if p.is_file()
+                and not p.name.startswith(".")
+                and p.suffix not in _DOCUMENTATION_SUFFIXES
             )
         elif path.is_file():
             files.append(path)

@@ -70,8 +70,9 @@ _TIME_PARTITIONED = {"positions": POSITION_KEY, "statics": STATIC_KEY}
 
 @dataclass
 class IngestReport:
-    """What ingesting one file did. ``status``: ``ingested``, ``already_ingested`` or
-    ``unrecognised`` (no reader knows the file; it is quarantined whole)."""
+    """What ingesting (or only decoding) one file did. ``status``: ``ingested``,
+    ``already_ingested``, ``unrecognised`` (no reader knows the file; it is quarantined whole) or
+    ``decoded`` (``harborwatch decode``, no store)."""
 
     path: str
     file_id: str
@@ -206,19 +207,16 @@ _DICTIONARY_COLUMNS = ["mmsi", "vessel_key", "source", "receiver", "file_id", "r
 which writes about three times faster and no larger)."""
 
 
-def _dictionary_encoded(rows: pa.Table, file_id: str) -> pa.Table:
-    """``rows`` with its few-valued string columns dictionary-encoded: cheap to reorder and to
-    write (Parquet keeps them as dictionaries; readers see plain strings). ``file_id`` is the
-    ingested file's, set here without looking at the values."""
+def _labelled(rows: pa.Table, file_id: str) -> pa.Table:
+    """``rows`` with ``file_id`` set to the ingested file's (a one-value dictionary: no need to
+    read what the reader wrote) and ``vessel_key`` dictionary-encoded (few values per chunk, so
+    cheap to reorder and to write; readers of the store see plain strings)."""
     constant = pa.DictionaryArray.from_arrays(
         pa.array(np.zeros(rows.num_rows, np.int32)), pa.array([file_id])
     )
     rows = rows.set_column(rows.column_names.index("file_id"), "file_id", constant)
-    for name in _DICTIONARY_COLUMNS:  # columns declared plain strings that are few-valued here
-        if name in rows.column_names and pa.types.is_string(rows.schema.field(name).type):
-            index = rows.column_names.index(name)
-            rows = rows.set_column(index, name, pc.dictionary_encode(rows.column(name)))
-    return rows
+    index = rows.column_names.index("vessel_key")
+    return rows.set_column(index, "vessel_key", pc.dictionary_encode(rows.column(index)))
 
 
 def _read_ahead(batches: Iterator[DecodedBatch]) -> Generator[DecodedBatch, None, None]:
@@ -445,7 +443,7 @@ class _FileIngest:
     def _add_batch(self, batch: DecodedBatch, catalog: Catalog, report: IngestReport) -> None:
         report.type_counts.update(batch.type_counts)
         for table_name, key in _TIME_PARTITIONED.items():
-            new = _dictionary_encoded(
+            new = _labelled(
                 schemas.conform(getattr(batch, table_name), schemas.TABLES[table_name]),
                 report.file_id,
             )
