@@ -99,6 +99,101 @@ FILES = pa.schema(
     ]
 )
 
+TRACK_POINTS = pa.schema(
+    [
+        _field("vessel_id", pa.string(), "track key: the MMSI as text, or the source's vessel_key"),
+        *POSITIONS,
+        _field("seg_id", pa.string(), "segment the point belongs to; null for noise points"),
+        _field("noise", pa.bool_(), "true when the segmenter set the point aside (kept, not used)"),
+        _field("noise_reason", pa.string(), "why: sentinel_speed, impossible_jump, no_position"),
+        _field("speed_knots", pa.float32(), "SOG, or derived from positions if none", "kn"),
+        _field("course_deg", pa.float32(), "COG, or derived from positions if none", "deg"),
+        _field(
+            "implied_speed_knots",
+            pa.float32(),
+            "distance over time from the previous point of the same segment",
+            "kn",
+        ),
+        _field("port_id", pa.string(), "nearest port or anchorage within the lookup radius"),
+        _field("port_distance_m", pa.float64(), "distance to that port; +inf when none", "m"),
+        _field("shore_distance_m", pa.float64(), "distance to the nearest coast (0 on land)", "m"),
+        _field("on_land", pa.bool_(), "the position lies on land (Natural Earth polygons)"),
+    ]
+)
+"""Positions of one or many vessels after segmentation and geography lookups, sorted by
+``vessel_id, ts``: the one input every event detector reads. ``tracks.segment`` adds the segment
+columns, ``geo.enrich`` the port and shore columns."""
+
+SEGMENTS = pa.schema(
+    [
+        _field("seg_id", pa.string(), "deterministic: vessel_id + first timestamp"),
+        _field("vessel_id", pa.string(), "track key the segment belongs to"),
+        _field("mmsi", pa.uint32(), "MMSI as broadcast; null for sources without one"),
+        _field("first_ts", UTC_TS, "first point", "UTC"),
+        _field("last_ts", UTC_TS, "last point", "UTC"),
+        _field("n_positions", pa.int64(), "points in the segment (noise excluded)"),
+        _field("distance_m", pa.float64(), "length along the track", "m"),
+        _field("flags", pa.string(), "comma-separated: shared_mmsi, ... (empty when none)"),
+    ]
+)
+
+PORTS = pa.schema(
+    [
+        _field("port_id", pa.string(), "stable id: wpi:<number>, gfw:<s2id>, searoute:<name>"),
+        _field("name", pa.string(), "port or anchorage name"),
+        _field("kind", pa.string(), "port or anchorage"),
+        _field("country", pa.string(), "ISO 3166 code when known"),
+        _field("lon", pa.float64(), "longitude, WGS 84", "deg"),
+        _field("lat", pa.float64(), "latitude, WGS 84", "deg"),
+        _field("source", pa.string(), "wpi, gfw_anchorages, searoute"),
+    ]
+)
+
+SITES = pa.schema(
+    [
+        _field("site_id", pa.string(), "short id from the sites file, e.g. tartus-naval"),
+        _field("name", pa.string(), "display name"),
+        _field("kind", pa.string(), "naval_base, port, strait, ... as the file says"),
+        _field("lon", pa.float64(), "centre longitude", "deg"),
+        _field("lat", pa.float64(), "centre latitude", "deg"),
+        _field("radius_m", pa.float64(), "radius for point sites; null for polygons", "m"),
+        _field("geometry_wkt", pa.string(), "polygon in lon/lat (WKT); null for point sites"),
+    ]
+)
+
+WATCHLIST = pa.schema(
+    [
+        _field("entry_id", pa.string(), "short id from the watchlist file, e.g. sparta-ii"),
+        _field("name", pa.string(), "vessel name"),
+        _field("aliases", pa.list_(pa.string()), "other names the vessel went by"),
+        _field("mmsi", pa.list_(pa.uint32()), "MMSIs known for the vessel"),
+        _field("imo", pa.int32(), "IMO number"),
+        _field("callsign", pa.string(), "call sign"),
+        _field("note", pa.string(), "free text: why the vessel is watched, sources"),
+    ]
+)
+
+EVENTS = pa.schema(
+    [
+        _field("event_id", pa.string(), "deterministic: hash of type, vessel, start and keys"),
+        _field("event_type", pa.string(), "see harborwatch.events.EventType"),
+        _field("vessel_id", pa.string(), "track key of the vessel"),
+        _field("mmsi", pa.uint32(), "MMSI as broadcast; null for sources without one"),
+        _field("seg_id", pa.string(), "segment the event was found in, when one"),
+        _field("other_vessel_id", pa.string(), "the second vessel of an encounter"),
+        _field("other_mmsi", pa.uint32(), "its MMSI"),
+        _field("site_id", pa.string(), "site or port id the event happened at, when one"),
+        _field("start_ts", UTC_TS, "start of the event", "UTC"),
+        _field("end_ts", UTC_TS, "end; for open events the last time seen", "UTC"),
+        _field("duration_h", pa.float64(), "end - start", "h"),
+        _field("lon", pa.float64(), "representative position", "deg"),
+        _field("lat", pa.float64(), "representative position", "deg"),
+        _field("confidence", pa.int8(), "1 (weak) to 4 (strong), rule-specific"),
+        _field("attributes", pa.string(), "JSON object of event-type fields (units in names)"),
+        _field("evidence", pa.string(), "JSON: rule, thresholds, the positions on either side"),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "positions": POSITIONS,
     "statics": STATICS,

@@ -1,0 +1,124 @@
+"""What every event detector shares: the event types, the context they read, and the one way
+to turn a detector's rows into the ``events`` table (:data:`harborwatch.schemas.EVENTS`).
+
+A detector is a function ``detect_<kind>(points, context, config) -> pl.DataFrame`` where
+``points`` follows :data:`harborwatch.schemas.TRACK_POINTS` (sorted by ``vessel_id, ts``),
+``context`` is a :class:`DetectionContext` and ``config`` the detector's frozen config from
+:mod:`harborwatch.config`. It returns :func:`finish_events` output. Detectors are partition-local:
+given the points of a subset of vessels (all points of each), they return exactly those vessels'
+events, so the same function runs on Dask partitions keyed by vessel.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import polars as pl
+import pyarrow as pa
+
+from harborwatch.schemas import EVENTS, PORTS, SITES, STATICS, WATCHLIST
+
+
+class EventType(StrEnum):
+    """Kinds of event, as stored in ``events.event_type``."""
+
+    PORT_VISIT = "port_visit"
+    AIS_GAP = "ais_gap"
+    SPOOFING = "spoofing"
+    IDENTITY_CHANGE = "identity_change"
+    VOYAGE_CHANGE = "voyage_change"
+    ENCOUNTER = "encounter"
+    LOITERING = "loitering"
+    SITE_PRESENCE = "site_presence"
+
+
+def empty_frame(schema: pa.Schema) -> pl.DataFrame:
+    """An empty Polars frame with the columns and types of an Arrow schema."""
+    frame = pl.from_arrow(schema.empty_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+@dataclass(frozen=True)
+class DetectionContext:
+    """Reference tables the detectors read besides the points.
+
+    ``statics`` follows :data:`~harborwatch.schemas.STATICS` plus a ``vessel_id`` column;
+    ``ports``, ``sites`` and ``watchlist`` follow their schemas. Empty tables mean "none known".
+    """
+
+    statics: pl.DataFrame = field(
+        default_factory=lambda: empty_frame(STATICS).with_columns(
+            pl.lit(None, pl.String).alias("vessel_id")
+        )
+    )
+    ports: pl.DataFrame = field(default_factory=lambda: empty_frame(PORTS))
+    sites: pl.DataFrame = field(default_factory=lambda: empty_frame(SITES))
+    watchlist: pl.DataFrame = field(default_factory=lambda: empty_frame(WATCHLIST))
+
+
+EVENT_COLUMNS = EVENTS.names
+_EVENT_DTYPES = empty_frame(EVENTS).schema
+
+
+def finish_events(
+    rows: pl.DataFrame,
+    *,
+    event_type: EventType,
+    rule: str,
+    config: object,
+    attributes: Sequence[str] = (),
+    evidence: Sequence[str] = (),
+    id_keys: Sequence[str] = (),
+) -> pl.DataFrame:
+    """Shape a detector's rows as the ``events`` table.
+
+    ``rows`` holds any of the EVENTS columns (``vessel_id`` and ``start_ts`` at least) plus the
+    columns named in ``attributes`` (packed into the ``attributes`` JSON object) and ``evidence``
+    (packed into ``evidence.points`` next to the ``rule`` text and the ``config`` thresholds).
+    ``duration_h`` is computed from start and end when absent. ``event_id`` hashes the event
+    type, vessel, start time, ``other_vessel_id``, ``site_id`` and any ``id_keys`` columns, so a
+    re-run gives the same ids.
+    """
+    rows = rows.with_columns(pl.lit(str(event_type)).alias("event_type"))
+    if "end_ts" not in rows.columns:
+        rows = rows.with_columns(pl.col("start_ts").alias("end_ts"))
+    if "duration_h" not in rows.columns:
+        rows = rows.with_columns(
+            ((pl.col("end_ts") - pl.col("start_ts")).dt.total_microseconds() / 3.6e9).alias(
+                "duration_h"
+            )
+        )
+    thresholds = json.dumps(dataclasses.asdict(config), sort_keys=True)  # type: ignore[call-overload]
+    rows = rows.with_columns(
+        _json_object(attributes).alias("attributes"),
+        pl.concat_str(
+            pl.lit('{"rule":' + json.dumps(rule) + ',"thresholds":' + thresholds + ',"points":'),
+            _json_object(evidence),
+            pl.lit("}"),
+        ).alias("evidence"),
+    )
+    rows = rows.with_columns(pl.Series("event_id", _event_ids(rows, id_keys), pl.String))
+    missing = [name for name in EVENT_COLUMNS if name not in rows.columns]
+    rows = rows.with_columns(pl.lit(None).alias(name) for name in missing)
+    return rows.select(pl.col(name).cast(dtype) for name, dtype in _EVENT_DTYPES.items())
+
+
+def _json_object(columns: Sequence[str]) -> pl.Expr:
+    if not columns:
+        return pl.lit("{}")
+    return pl.struct([pl.col(name) for name in columns]).struct.json_encode()
+
+
+def _event_ids(rows: pl.DataFrame, id_keys: Sequence[str]) -> list[str]:
+    keys = ["event_type", "vessel_id", "start_ts"]
+    keys += [name for name in ("other_vessel_id", "site_id", *id_keys) if name in rows.columns]
+    text = rows.select(
+        pl.concat_str([pl.col(name).cast(pl.String).fill_null("") for name in keys], separator="|")
+    ).to_series()
+    return [hashlib.blake2b(key.encode(), digest_size=8).hexdigest() for key in text]
