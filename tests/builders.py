@@ -1,0 +1,45 @@
+"""Builders that declare tracks in one line each, for detector and segmenter tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+
+from harborwatch.events.base import empty_frame
+from harborwatch.schemas import TRACK_POINTS
+
+T0 = datetime(2024, 12, 28, tzinfo=UTC)
+"""Fixed start time of built tracks (tests never use now())."""
+
+Row = tuple[str, float, float, float, float]
+"""(vessel_id, hours after T0, lon, lat, speed_knots)."""
+
+
+def track_points(rows: Sequence[Row], **columns: Sequence[object]) -> pl.DataFrame:
+    """A TRACK_POINTS frame from ``(vessel_id, hours, lon, lat, speed_knots)`` rows.
+
+    Defaults: one segment per vessel (``<vessel>-seg``), no noise, far from ports (port columns
+    null/inf) and 100 km from shore. ``columns`` overrides any column with one value per row.
+    """
+    n = len(rows)
+    vessel_ids = [r[0] for r in rows]
+    data: dict[str, Sequence[object]] = {
+        "vessel_id": vessel_ids,
+        "mmsi": [int(v) if v.isdigit() else None for v in vessel_ids],
+        "ts": [T0 + timedelta(hours=r[1]) for r in rows],
+        "lon": [r[2] for r in rows],
+        "lat": [r[3] for r in rows],
+        "sog_knots": [r[4] for r in rows],
+        "speed_knots": [r[4] for r in rows],
+        "seg_id": [f"{v}-seg" for v in vessel_ids],
+        "noise": [False] * n,
+        "port_distance_m": [float("inf")] * n,
+        "shore_distance_m": [100_000.0] * n,
+        "on_land": [False] * n,
+    }
+    data.update(columns)
+    schema = empty_frame(TRACK_POINTS).schema
+    frame = pl.DataFrame({name: data.get(name, [None] * n) for name in schema}, schema=schema)
+    return frame.sort("vessel_id", "ts")
