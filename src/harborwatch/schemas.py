@@ -200,6 +200,12 @@ TABLES: dict[str, pa.Schema] = {
     "quarantine": QUARANTINE,
 }
 
+DERIVED_TABLES: dict[str, pa.Schema] = {
+    "segments": SEGMENTS,
+    "events": EVENTS,
+}
+"""Tables computed from the stored AIS (``harborwatch detect``); each is replaced as a whole."""
+
 VESSEL_KEY_SQL = "coalesce(CAST(mmsi AS VARCHAR), vessel_key)"
 """SQL expression of the key a vessel is listed and tracked under."""
 

@@ -9,16 +9,23 @@ import contextlib
 import logging
 import sys
 from collections import Counter
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from harborwatch import __version__, schemas
-from harborwatch.ais.batch import DEFAULT_CHUNK_BYTES, ReadContext
+from harborwatch.ais.batch import ReadContext
 from harborwatch.ais.sources import FORMATS, expand_paths, read_file
 from harborwatch.cli import output
+from harborwatch.cli.options import (
+    chunk_option,
+    json_option,
+    limit_option,
+    parse_date,
+    parse_time,
+    store_option,
+)
 from harborwatch.cli.progress import byte_progress
 from harborwatch.errors import HarborwatchError, InputError, RejectedInputError
 from harborwatch.store import IngestReport, Store, queries
@@ -26,31 +33,6 @@ from harborwatch.store.store import file_sha256
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_REJECTED = 1, 2, 3
 log = logging.getLogger("harborwatch")
-
-store_option = click.option(
-    "--store",
-    "store_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    envvar="HARBORWATCH_STORE",
-    default="harborwatch-store",
-    show_default=True,
-    help="Store directory (default from $HARBORWATCH_STORE).",
-)
-json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout.")
-chunk_option = click.option(
-    "--chunk-mb",
-    type=click.IntRange(1),
-    default=DEFAULT_CHUNK_BYTES >> 20,
-    show_default=True,
-    help="Decode this many MB at a time (bounds memory).",
-)
-limit_option = click.option(
-    "--limit",
-    type=click.IntRange(1),
-    default=50,
-    show_default=True,
-    help="Rows shown in the table view (JSON has all).",
-)
 
 
 class _Cli(click.Group):
@@ -101,27 +83,6 @@ def _parse_columns(value: str | None) -> dict[str, str]:
     return mapping
 
 
-def _parse_date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"--assume-date {value!r} is not a date; write YYYY-MM-DD") from None
-
-
-def _parse_time(value: str | None, option: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InputError(
-            f"{option} {value!r} is not a time; write YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)"
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @store_option
@@ -156,7 +117,7 @@ def ingest(
     """
     files = expand_paths(list(paths))
     store = Store(store_dir)
-    day, mapping = _parse_date(assume_date), _parse_columns(columns)
+    day, mapping = parse_date(assume_date), _parse_columns(columns)
     reports: list[IngestReport] = []
     with byte_progress(sum(f.stat().st_size for f in files), obj["quiet"]) as advance:
         for path in files:
@@ -252,8 +213,8 @@ def track(
     table = queries.track(
         Store(store_dir).connect(),
         vessel,
-        _parse_time(since, "--since"),
-        _parse_time(until, "--until"),
+        parse_time(since, "--since"),
+        parse_time(until, "--until"),
     )
     if table.num_rows == 0:
         log.warning("no positions for vessel %s in %s", vessel, store_dir)
@@ -316,7 +277,7 @@ def decode(
     chunk_mb: int,
 ) -> None:
     """Decode one file to Parquet without a store (no de-duplication), chunk by chunk."""
-    ctx = ReadContext(file_sha256(path)[:16], path, _parse_date(assume_date), {}, chunk_mb << 20)
+    ctx = ReadContext(file_sha256(path)[:16], path, parse_date(assume_date), {}, chunk_mb << 20)
     report = IngestReport(str(path), ctx.file_id, fmt, "decoded")
     outputs = {"positions": out, "statics": statics_out, "quarantine": quarantine_out}
     with contextlib.ExitStack() as stack:

@@ -98,6 +98,79 @@ def track(
     ).to_arrow_table()
 
 
+def positions(
+    con: duckdb.DuckDBPyConnection, since: datetime | None = None, until: datetime | None = None
+) -> pa.Table:
+    """All positions in ``[since, until)``, ordered by vessel key and time (the input of
+    segmentation)."""
+    return con.sql(
+        f"""
+        SELECT * FROM positions
+        WHERE (?::TIMESTAMPTZ IS NULL OR ts >= ?::TIMESTAMPTZ)
+          AND (?::TIMESTAMPTZ IS NULL OR ts < ?::TIMESTAMPTZ)
+        ORDER BY {VESSEL_KEY_SQL}, ts
+        """,
+        params=[since, since, until, until],
+    ).to_arrow_table()
+
+
+def statics(con: duckdb.DuckDBPyConnection, until: datetime | None = None) -> pa.Table:
+    """All static reports up to ``until`` with their ``vessel_id``, ordered by vessel and time."""
+    return con.sql(
+        f"""
+        SELECT *, {VESSEL_KEY_SQL} AS vessel_id FROM statics
+        WHERE ?::TIMESTAMPTZ IS NULL OR ts < ?::TIMESTAMPTZ
+        ORDER BY vessel_id, ts
+        """,
+        params=[until, until],
+    ).to_arrow_table()
+
+
+def events(
+    con: duckdb.DuckDBPyConnection,
+    event_type: str | None = None,
+    vessel: str | None = None,
+    site: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> pa.Table:
+    """Stored events, filtered by type, vessel (MMSI or key, either side of an encounter), site
+    and start time, in time order."""
+    return con.sql(
+        """
+        SELECT * FROM events
+        WHERE ($type::VARCHAR IS NULL OR event_type = $type)
+          AND ($vessel::VARCHAR IS NULL OR vessel_id = $vessel OR other_vessel_id = $vessel)
+          AND ($site::VARCHAR IS NULL OR site_id = $site)
+          AND ($since::TIMESTAMPTZ IS NULL OR start_ts >= $since::TIMESTAMPTZ)
+          AND ($until::TIMESTAMPTZ IS NULL OR start_ts < $until::TIMESTAMPTZ)
+        ORDER BY start_ts, event_type, vessel_id
+        """,
+        params={"type": event_type, "vessel": vessel, "site": site, "since": since, "until": until},
+    ).to_arrow_table()
+
+
+def identity_history(con: duckdb.DuckDBPyConnection, vessel: str) -> pa.Table:
+    """Each distinct identity (name, call sign, IMO, type, destination, draught) one vessel
+    declared, with when it was first and last declared and how often."""
+    return con.sql(
+        f"""
+        SELECT name, callsign, imo, ship_type, destination, draught_m,
+               min(ts) AS first_seen, max(ts) AS last_seen, count(*) AS reports
+        FROM statics WHERE {VESSEL_KEY_SQL} = ?
+        GROUP BY ALL ORDER BY first_seen
+        """,
+        params=[vessel],
+    ).to_arrow_table()
+
+
+def segments(con: duckdb.DuckDBPyConnection, vessel: str) -> pa.Table:
+    """Stored segments of one vessel in time order."""
+    return con.sql(
+        "SELECT * FROM segments WHERE vessel_id = ? ORDER BY first_ts", params=[vessel]
+    ).to_arrow_table()
+
+
 def quarantined(con: duckdb.DuckDBPyConnection, reason: str | None = None) -> pa.Table:
     """Quarantined records with the path of the file they came from."""
     return con.sql(

@@ -7,6 +7,7 @@ Layout::
       positions/day=YYYY-MM-DD/*.parquet
       statics/day=YYYY-MM-DD/*.parquet
       quarantine/file=FILE_ID/*.parquet
+      segments/*.parquet, events/*.parquet   derived tables, each replaced whole by `detect`
       tmp/                              parts of the ingest in progress
       .lock                             held by the one process writing
 
@@ -25,6 +26,7 @@ import os
 import shutil
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from queue import Full, Queue
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -154,7 +157,7 @@ class Store:
         """Delete parts not listed in the catalogue (left by an ingest that was killed)."""
         shutil.rmtree(self.root / "tmp", ignore_errors=True)
         listed = {part.path for part in self.catalog.parts}
-        for table in schemas.TABLES:
+        for table in [*schemas.TABLES, *schemas.DERIVED_TABLES]:
             for path in (self.root / table).rglob("*.parquet"):
                 if path.relative_to(self.root).as_posix() not in listed:
                     path.unlink()
@@ -174,6 +177,41 @@ class Store:
                 progress
             )
 
+    def replace_derived(
+        self,
+        table: str,
+        rows: pa.Table,
+        keep_sql: str | None = None,
+        params: list[Any] | None = None,
+    ) -> int:
+        """Replace the derived ``table`` (a key of :data:`schemas.DERIVED_TABLES`) by ``rows``.
+
+        Stored rows for which the DuckDB condition ``keep_sql`` (with ``params``) holds are kept
+        beside the new ones (a detection re-run over one time window keeps the events outside
+        it). The swap is atomic: readers see the old table or the new one. Returns the rows now
+        stored.
+        """
+        schema = schemas.DERIVED_TABLES[table]
+        with self._writing():
+            catalog = self.catalog
+            old_parts = catalog.parts_of(table)
+            combined = schemas.conform(rows, schema).select(schema.names)
+            if keep_sql and old_parts:
+                kept = _read_where(self.root, [p.path for p in old_parts], keep_sql, params or [])
+                combined = pa.concat_tables([kept.cast(schema), combined])
+            final = Path(table) / f"{uuid.uuid4().hex}.parquet"
+            (self.root / "tmp").mkdir(exist_ok=True)
+            staged = self.root / "tmp" / final.name
+            _write_parquet(combined, staged)
+            (self.root / table).mkdir(exist_ok=True)
+            os.replace(staged, self.root / final)
+            catalog.parts = [p for p in catalog.parts if p.table != table]
+            catalog.parts.append(Part(table, final.as_posix(), table, "", combined.num_rows))
+            catalog.save(self.root)
+            for part in old_parts:
+                (self.root / part.path).unlink(missing_ok=True)
+            return combined.num_rows
+
     # -- reading ----------------------------------------------------------------------------
 
     def connect(self) -> duckdb.DuckDBPyConnection:
@@ -187,7 +225,7 @@ class Store:
         catalog = self.catalog
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
-        for table, schema in schemas.TABLES.items():
+        for table, schema in {**schemas.TABLES, **schemas.DERIVED_TABLES}.items():
             paths = [str(self.root / part.path) for part in catalog.parts_of(table)]
             if paths:
                 con.execute(
@@ -286,18 +324,27 @@ def _sql_list(paths: list[str]) -> str:
     return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
-def _read_keys(root: Path, paths: list[str], schema: pa.Schema, lo: int, hi: int) -> pa.Table:
-    """Columns ``schema`` of the rows with ``lo <= ts <= hi`` (µs) in the parts at ``paths``."""
+def _read_where(
+    root: Path, paths: list[str], condition: str, params: list[Any], columns: str = "*"
+) -> pa.Table:
+    """``columns`` of the rows of the parts at ``paths`` for which the DuckDB ``condition``
+    holds."""
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    keys: pa.Table = con.sql(
-        f"SELECT {', '.join(schema.names)} FROM read_parquet("
+    rows: pa.Table = con.sql(
+        f"SELECT {columns} FROM read_parquet("
         f"{_sql_list([str(root / p) for p in paths])}, hive_partitioning = false) "
-        "WHERE epoch_us(ts) BETWEEN ? AND ?",
-        params=[lo, hi],
+        f"WHERE {condition}",
+        params=params,
     ).to_arrow_table()
     con.close()
-    return keys.cast(schema)
+    return rows
+
+
+def _read_keys(root: Path, paths: list[str], schema: pa.Schema, lo: int, hi: int) -> pa.Table:
+    """Columns ``schema`` of the rows with ``lo <= ts <= hi`` (µs) in the parts at ``paths``."""
+    columns = ", ".join(schema.names)
+    return _read_where(root, paths, "epoch_us(ts) BETWEEN ? AND ?", [lo, hi], columns).cast(schema)
 
 
 class _PendingParts:

@@ -1,0 +1,59 @@
+"""Options and argument parsers shared by the ``harborwatch`` subcommands."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+
+from harborwatch.ais.batch import DEFAULT_CHUNK_BYTES
+from harborwatch.errors import InputError
+
+store_option = click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="HARBORWATCH_STORE",
+    default="harborwatch-store",
+    show_default=True,
+    help="Store directory (default from $HARBORWATCH_STORE).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON to stdout.")
+chunk_option = click.option(
+    "--chunk-mb",
+    type=click.IntRange(1),
+    default=DEFAULT_CHUNK_BYTES >> 20,
+    show_default=True,
+    help="Decode this many MB at a time (bounds memory).",
+)
+limit_option = click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=50,
+    show_default=True,
+    help="Rows shown in the table view (JSON has all).",
+)
+
+
+def parse_date(value: str | None) -> date | None:
+    """``--assume-date`` as a date (None when not given); usage error naming the value."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"--assume-date {value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def parse_time(value: str | None, option: str) -> datetime | None:
+    """A ``--since``/``--until`` value as a UTC-aware time; naive times are taken as UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"{option} {value!r} is not a time; write YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC)"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
