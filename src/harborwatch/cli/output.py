@@ -69,23 +69,32 @@ def write_geojson_track(table: pa.Table, stream: IO[str]) -> None:
     """A FeatureCollection: the track as one LineString, then each position as a Point."""
     located = table.filter(pc.and_(pc.is_valid(table["lon"]), pc.is_valid(table["lat"])))
     rows = located.to_pylist()
-    features: list[dict[str, Any]] = []
+    collection = point_features(rows)
     if len(rows) >= 2:
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {
-                    "type": "LineString",
-                    "coordinates": [[r["lon"], r["lat"]] for r in rows],
-                },
-                "properties": {"kind": "track", "positions": len(rows)},
-            }
-        )
-    for row in rows:
-        geometry = {"type": "Point", "coordinates": [row.pop("lon"), row.pop("lat")]}
-        features.append({"type": "Feature", "geometry": geometry, "properties": row})
-    json.dump({"type": "FeatureCollection", "features": features}, stream, default=json_default)
+        line = {
+            "type": "Feature",
+            "geometry": {
+                "type": "LineString",
+                "coordinates": [f["geometry"]["coordinates"] for f in collection["features"]],
+            },
+            "properties": {"kind": "track", "positions": len(rows)},
+        }
+        collection["features"].insert(0, line)
+    json.dump(collection, stream, default=json_default)
     stream.write("\n")
+
+
+def point_features(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection of one Point per record with ``lon``/``lat`` (others are
+    left out); the remaining fields become the properties."""
+    features = []
+    for record in records:
+        if record.get("lon") is None or record.get("lat") is None:
+            continue
+        properties = {k: v for k, v in record.items() if k not in ("lon", "lat")}
+        geometry = {"type": "Point", "coordinates": [record["lon"], record["lat"]]}
+        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
+    return {"type": "FeatureCollection", "features": features}
 
 
 def print_table(table: pa.Table, title: str | None = None, limit: int | None = None) -> None:
