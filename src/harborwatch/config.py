@@ -84,12 +84,14 @@ class SpoofingConfig:
     """Positions no honest transmitter reports."""
 
     teleport_speed_knots: float = 50.0  # GFW: above 25-50 kn between points is implausible
+    teleport_min_distance_m: float = NM_M  # shorter hops are GPS error over seconds, not jumps
     min_land_distance_from_port_m: float = 5_000.0  # on land further than this from any port
     same_spot_min_vessels: int = 5  # this many vessels at one spot at once
-    same_spot_radius_m: float = 50.0
-    same_spot_window_min: float = 10.0
+    same_spot_radius_m: float = 50.0  # about a ship's length: two hulls cannot be closer
+    same_spot_window_min: float = 10.0  # EncounterConfig's 10-minute common time grid (GFW)
     circle_min_duration_h: float = 1.0  # circling: turns through >= 2 full circles in this time
     circle_min_turns: float = 2.0
+    circle_min_speed_knots: float = 2.0  # GFW loitering: below 2 kn a course is drift noise
 
 
 @dataclass(frozen=True)
