@@ -1,0 +1,216 @@
+"""AIS gaps: a vessel unheard for at least ``GapConfig.min_gap_h`` (GFW pipe-gaps; Welch et al.
+2022).
+
+A gap is about the transmitter being unheard, so it is measured between consecutive non-noise
+points of one ``vessel_id`` whatever their segments (the segmenter closes a segment after a day of
+silence, so a per-segment rule would miss every gap longer than a day). A vessel whose last point
+lies at least ``min_gap_h`` before the end of the data has an *open* gap that ends at that time.
+
+Confidence: 4 likely intentional (Welch et al. 2022: at least 12 h, starting at least 50 nm from
+shore, at least 14 positions in the 12 h before); 3 starting offshore; 2 starting within
+``near_shore_distance_m`` of the coast (ships go dark near port for mundane reasons) or with no
+shore distance known; open gaps one lower (their end is unknown), never below 1.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numba
+import numpy as np
+import polars as pl
+
+from harborwatch.config import NM_M, GapConfig
+from harborwatch.events.base import DetectionContext, EventType, finish_events
+
+EARTH_RADIUS_M = 6_371_008.8
+"""Mean Earth radius (IUGG), for great-circle distances."""
+
+US_PER_H = 3_600_000_000
+"""Microseconds in an hour: timestamps are compared as int64 microseconds."""
+
+RULE = (
+    "consecutive non-noise positions of one vessel at least min_gap_h apart, or the last position "
+    "at least min_gap_h before the end of the data (open); likely_intentional when at least "
+    "intentional_min_gap_h long, starting at least intentional_min_shore_distance_m from shore "
+    "with at least intentional_min_positions_before positions in the positions_before_window_h "
+    "before (Welch et al. 2022)"
+)
+
+_ATTRIBUTES = (
+    "distance_m",
+    "implied_speed_knots",
+    "shore_distance_start_m",
+    "shore_distance_end_m",
+    "positions_before",
+    "likely_intentional",
+    "near_shore",
+    "open",
+    "seg_id_after",
+)
+_EVIDENCE = (
+    "before_ts",
+    "before_lon",
+    "before_lat",
+    "before_speed_knots",
+    "after_ts",
+    "after_lon",
+    "after_lat",
+    "after_speed_knots",
+)
+_COLUMNS = ("vessel_id", "mmsi", "seg_id", "ts", "lon", "lat", "speed_knots", "shore_distance_m")
+
+
+def haversine_m(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
+    """Great-circle distance in metres between two arrays of WGS 84 positions (degrees)."""
+    phi1, phi2 = np.radians(lat1), np.radians(lat2)
+    dphi = phi2 - phi1
+    dlam = np.radians(lon2 - lon1)
+    h = np.sin(dphi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlam / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def usable_points(points: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
+    """The non-noise points, only ``columns``, in the input's ``vessel_id, ts`` order."""
+    return points.lazy().filter(~pl.col("noise").fill_null(False)).select(columns).collect()
+
+
+def vessel_starts(vessel_ids: pl.Series) -> np.ndarray:
+    """True where a row starts a new vessel in a ``vessel_id``-sorted column."""
+    starts = (vessel_ids != vessel_ids.shift(1)).fill_null(True).to_numpy()
+    return np.asarray(starts, dtype=bool)
+
+
+def epoch_us(ts: pl.Series) -> np.ndarray:
+    """Timestamps as int64 microseconds since the epoch (no copy for microsecond columns)."""
+    return np.asarray(ts.dt.cast_time_unit("us").to_physical().to_numpy(), dtype=np.int64)
+
+
+@numba.njit(cache=True)
+def _count_before(ts: np.ndarray, first: np.ndarray, ends: np.ndarray, window: int) -> np.ndarray:
+    """For each gap start ``ends[k]``, the points of its vessel in ``[ts - window, ts]``.
+
+    ``first[k]`` is the index of the vessel's first point; the times are sorted within a vessel,
+    so a binary search between the two indices finds the window's first point.
+    """
+    counts = np.empty(ends.size, dtype=np.int64)
+    for k in range(ends.size):
+        end = ends[k]
+        lo, hi = first[k], end
+        bound = ts[end] - window
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if ts[mid] < bound:
+                lo = mid + 1
+            else:
+                hi = mid
+        counts[k] = end - lo + 1
+    return counts
+
+
+def detect_ais_gaps(
+    points: pl.DataFrame,
+    context: DetectionContext,
+    config: GapConfig = GapConfig(),
+    *,
+    data_end_ts: datetime | None = None,
+) -> pl.DataFrame:
+    """Every AIS gap of at least ``config.min_gap_h``, one ``ais_gap`` event each.
+
+    ``data_end_ts`` is when the data ends (open gaps end there); it defaults to the latest ``ts``
+    in ``points``, which is only right for the whole data set: callers that run partitions (Dask)
+    must pass the data set's end so every partition gives the same answer. ``context`` is unused
+    (the shore distances come with the points).
+    """
+    pts = usable_points(points, _COLUMNS)
+    if pts.height == 0:
+        return finish_events(pts, event_type=EventType.AIS_GAP, rule=RULE, config=config)
+    ts = epoch_us(pts["ts"])
+    starts = vessel_starts(pts["vessel_id"])
+    min_gap_us = round(config.min_gap_h * US_PER_H)
+    after = np.flatnonzero(~starts[1:] & (np.diff(ts) >= min_gap_us)) + 1
+    last = np.append(np.flatnonzero(starts[1:]), pts.height - 1)
+    end_us = int(ts.max()) if data_end_ts is None else _to_us(data_end_ts)
+    open_last = last[end_us - ts[last] >= min_gap_us]
+    before = np.concatenate([after - 1, open_last])
+    first = np.maximum.accumulate(np.where(starts, np.arange(pts.height), 0))[before]
+    window_us = round(config.positions_before_window_h * US_PER_H)
+    rows = _gap_rows(pts, before, after, end_us)
+    rows = rows.with_columns(
+        pl.Series("positions_before", _count_before(ts, first, before, window_us), pl.Int64)
+    )
+    return finish_events(
+        _classify(rows, config),
+        event_type=EventType.AIS_GAP,
+        rule=RULE,
+        config=config,
+        attributes=_ATTRIBUTES,
+        evidence=_EVIDENCE,
+    )
+
+
+def _to_us(value: datetime) -> int:
+    series = pl.Series([value], dtype=pl.Datetime("us", "UTC"))
+    return int(epoch_us(series)[0])
+
+
+def _gap_rows(
+    pts: pl.DataFrame, before: np.ndarray, after: np.ndarray, end_us: int
+) -> pl.DataFrame:
+    """One row per gap: the point before it, the point after (null for open gaps), distances.
+
+    Durations are computed in NumPy (exact division), so a gap's figures do not depend on which
+    other rows share the frame.
+    """
+    n_open = before.size - after.size
+    prev = pts[before]
+    nxt = pl.concat([pts[after], pl.DataFrame(schema=pts.schema).clear(n_open)])
+    distance_m = haversine_m(
+        prev["lon"].to_numpy(), prev["lat"].to_numpy(), nxt["lon"].to_numpy(), nxt["lat"].to_numpy()
+    )
+    end_ts = nxt["ts"].fill_null(pl.lit(end_us).cast(pl.Datetime("us", "UTC")))
+    duration_h = (epoch_us(end_ts) - epoch_us(prev["ts"])) / US_PER_H
+    return pl.DataFrame(
+        {
+            "vessel_id": prev["vessel_id"],
+            "mmsi": prev["mmsi"],
+            "seg_id": prev["seg_id"],
+            "start_ts": prev["ts"],
+            "end_ts": end_ts,
+            "duration_h": duration_h,
+            "lon": prev["lon"],
+            "lat": prev["lat"],
+            "distance_m": pl.Series(distance_m).fill_nan(None),
+            "shore_distance_start_m": prev["shore_distance_m"],
+            "shore_distance_end_m": nxt["shore_distance_m"],
+            "open": np.arange(before.size) >= after.size,
+            "seg_id_after": nxt["seg_id"],
+            **{f"before_{name}": prev[name] for name in ("ts", "lon", "lat", "speed_knots")},
+            **{f"after_{name}": nxt[name] for name in ("ts", "lon", "lat", "speed_knots")},
+        }
+    )
+
+
+def _classify(rows: pl.DataFrame, config: GapConfig) -> pl.DataFrame:
+    """Implied speed, the Welch et al. criteria and the confidence of each gap."""
+    shore = pl.col("shore_distance_start_m")
+    rows = rows.with_columns(
+        (pl.col("distance_m") / NM_M / pl.col("duration_h")).alias("implied_speed_knots"),
+        (shore < config.near_shore_distance_m).fill_null(False).alias("near_shore"),
+        (
+            (pl.col("duration_h") >= config.intentional_min_gap_h)
+            & (shore >= config.intentional_min_shore_distance_m).fill_null(False)
+            & (pl.col("positions_before") >= config.intentional_min_positions_before)
+        ).alias("likely_intentional"),
+    )
+    base = (
+        pl.when(pl.col("likely_intentional"))
+        .then(4)
+        .when(pl.col("near_shore") | shore.is_null())
+        .then(2)
+        .otherwise(3)
+    )
+    confidence = pl.max_horizontal(base - pl.col("open").cast(pl.Int8), pl.lit(1))
+    return rows.with_columns(confidence.cast(pl.Int8).alias("confidence"))
