@@ -111,25 +111,27 @@ def _attributes(rows: list[tuple[str, float, float, float, float]]) -> list[dict
     return [json.loads(text) for text in events["attributes"]]
 
 
-vessel_hours = st.lists(st.floats(0, 200, allow_nan=False), min_size=1, max_size=30, unique=True)
+vessel_minutes = st.lists(st.integers(0, 12_000), min_size=1, max_size=30, unique=True)
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    tracks=st.dictionaries(st.sampled_from(["1", "22", "333", "x"]), vessel_hours, min_size=1),
+    tracks=st.dictionaries(st.sampled_from(["1", "22", "333", "x"]), vessel_minutes, min_size=1),
     min_gap_h=st.sampled_from([0.5, 6.0, 24.0]),
 )
-def test_gap_properties(tracks: dict[str, list[float]], min_gap_h: float) -> None:
-    rows = [(v, h, 20.0, 33.0, 1.0) for v, hours in tracks.items() for h in sorted(hours)]
+def test_gap_properties(tracks: dict[str, list[int]], min_gap_h: float) -> None:
+    # Whole minutes, so the oracle below compares exact integers.
+    rows = [(v, m / 60, 20.0, 33.0, 1.0) for v, minutes in tracks.items() for m in sorted(minutes)]
     config = GapConfig(min_gap_h=min_gap_h)
-    end = T0 + timedelta(hours=210)
+    end_min = 12_600
+    end = T0 + timedelta(minutes=end_min)
     events = detect_ais_gaps(track_points(rows), CTX, config, data_end_ts=end)
     # Every reported gap reaches the threshold, and each is a real silence of its vessel.
-    assert (events["duration_h"] >= min_gap_h - 1e-9).all()
+    assert (events["duration_h"] >= min_gap_h).all()
     expected = 0
-    for hours in tracks.values():
-        times = [*sorted(hours), 210.0]
-        expected += sum(1 for a, b in itertools.pairwise(times) if b - a >= min_gap_h)
+    for minutes in tracks.values():
+        times = [*sorted(minutes), end_min]
+        expected += sum(1 for a, b in itertools.pairwise(times) if b - a >= min_gap_h * 60)
     assert events.height == expected
     # A vessel's gaps do not depend on the other vessels in the partition.
     for vessel in tracks:
