@@ -23,10 +23,17 @@ class SegmentConfig:
     """Splitting one MMSI's positions into segments (GFW pipe-segment)."""
 
     sentinel_speeds_knots: tuple[float, ...] = (51.2, 63.0, 102.3)  # GFW: known junk SOG values
-    max_implied_speed_knots: float = 30.0  # GFW: 25-50 kn implausible for one transmitter
+    sentinel_tolerance_knots: float = 0.05  # GFW gpsdio-segment: excluded ranges are +-0.05 kn
+    max_implied_speed_knots: float = 25.0  # GFW gpsdio-segment Matcher.max_knots (25-50 kn)
     max_gap_h: float = 24.0  # GFW pipe-segment closes a segment after a day without messages
     max_open_segments: int = 20  # GFW keeps many open segments per MMSI (spoofed/shared MMSIs)
     jump_noise_window: int = 3  # a point that jumps away and back within this many points is noise
+    buffer_h: float = 0.25  # GFW Matcher.buffer_hours: time padding, absorbs position noise
+    penalty_h: float = 4.0  # GFW Matcher.penalty_hours: dead reckoning shortened beyond this
+    penalty_exponent: float = 0.5  # GFW Matcher.hours_exp
+    penalty_speed_knots: float = 5.0  # GFW Matcher.penalty_speed: discrepancy scale of the score
+    short_segment_points: int = 10  # GFW Matcher.short_seg_threshold: young segments score less
+    type27_min_gap_h: float = 1.0  # GFW Matcher.min_type_27_hours: coarse type 27 kept apart
 
 
 @dataclass(frozen=True)
@@ -107,4 +114,5 @@ class IdentityConfig:
     """One MMSI's identity changing, or seen as two vessels at once."""
 
     simultaneous_distance_m: float = 50_000.0  # two places this far apart within the window
-    simultaneous_window_min: float = 10.0
+    simultaneous_window_min: float = 10.0  # 50 km in 10 min is 162 kn: no ship (GFW 25-50 kn)
+    simultaneous_merge_gap_h: float = 24.0  # GFW pipe-segment: a day links one track's pieces

@@ -1,0 +1,281 @@
+"""Numba kernel of the segmenter: one pass over the points of all vessels, by vessel and time.
+
+Each point is matched against the open segments of its vessel in the way of Global Fishing Watch's
+gpsdio-segment ``Matcher``: the discrepancy between where the segment's last point, moved on at its
+reported speed and course, says the vessel should be and where the point is (averaged with the same
+reckoning backwards from the point), allowed up to ``max_knots`` times the time padded by
+``buffer_h``. The best-scoring segment takes the point; none means a new segment. Segments close
+after ``max_gap_h`` without a point, and the stalest one closes when too many are open.
+
+A second pass per vessel sets aside short segments that jumped away and came back (the points just
+before and just after them belong to one other segment) as ``impossible_jump`` noise.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+EARTH_RADIUS_NM = 6_371_008.8 / 1852.0
+"""Mean Earth radius (IUGG) in nautical miles."""
+
+US_PER_H = 3_600_000_000.0
+
+NOISE_NONE = 0
+NOISE_NO_POSITION = 1
+NOISE_SENTINEL_SPEED = 2
+NOISE_IMPOSSIBLE_JUMP = 3
+NOISE_COARSE_TYPE27 = 4
+NOISE_REASONS = (None, "no_position", "sentinel_speed", "impossible_jump", "coarse_type27")
+"""``noise_reason`` text of each noise code (index = code)."""
+
+
+@njit(cache=True, nogil=True, fastmath=False)
+def haversine_nm(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance between two points in nautical miles."""
+    p1 = math.radians(lat1)
+    p2 = math.radians(lat2)
+    dp = p2 - p1
+    dl = math.radians(lon2 - lon1)
+    a = math.sin(dp * 0.5) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl * 0.5) ** 2
+    return 2.0 * EARTH_RADIUS_NM * math.asin(min(1.0, math.sqrt(a)))
+
+
+@njit(cache=True, nogil=True)
+def bearing_deg(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Initial great-circle bearing from point 1 to point 2, degrees in [0, 360)."""
+    p1 = math.radians(lat1)
+    p2 = math.radians(lat2)
+    dl = math.radians(lon2 - lon1)
+    y = math.sin(dl) * math.cos(p2)
+    x = math.cos(p1) * math.sin(p2) - math.sin(p1) * math.cos(p2) * math.cos(dl)
+    return (math.degrees(math.atan2(y, x)) + 360.0) % 360.0
+
+
+@njit(cache=True, nogil=True)
+def _velocity_nm_h(sog: float, cog: float) -> tuple[float, float]:
+    """East and north components of the reported velocity; zero when SOG or COG is unknown."""
+    if math.isnan(sog) or math.isnan(cog) or cog >= 360.0:
+        return 0.0, 0.0
+    c = math.radians(cog)
+    return sog * math.sin(c), sog * math.cos(c)
+
+
+@njit(cache=True, nogil=True)
+def _discrepancy_nm(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    sog: np.ndarray,
+    cog: np.ndarray,
+    j: int,
+    i: int,
+    hours: float,
+) -> float:
+    """Mean distance between each point and where the other one's dead reckoning puts it."""
+    dlon = (lon[i] - lon[j] + 540.0) % 360.0 - 180.0
+    cos_lat = math.cos(math.radians(0.5 * (lat[i] + lat[j])))
+    dx = dlon * 60.0 * cos_lat
+    dy = (lat[i] - lat[j]) * 60.0
+    vxj, vyj = _velocity_nm_h(sog[j], cog[j])
+    vxi, vyi = _velocity_nm_h(sog[i], cog[i])
+    forward = math.hypot(dx - vxj * hours, dy - vyj * hours)
+    backward = math.hypot(dx - vxi * hours, dy - vyi * hours)
+    return 0.5 * (forward + backward)
+
+
+@njit(cache=True, nogil=True)
+def segment_points(
+    starts: np.ndarray,
+    ts_us: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    sog: np.ndarray,
+    cog: np.ndarray,
+    is_sentinel: np.ndarray,
+    is_type27: np.ndarray,
+    params: np.ndarray,
+    max_open: int,
+    short_segment_points: int,
+    jump_window: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Assign every point to a segment or mark it noise.
+
+    ``starts`` holds the first row of each vessel and, last, the row count. ``params`` is
+    ``[max_knots, max_gap_h, buffer_h, penalty_h, penalty_exponent, penalty_speed_knots,
+    type27_min_gap_h]``. A type 27 report (long-range, positions to 1/10 minute) that would join
+    a segment less than ``type27_min_gap_h`` after its last point is noise (``coarse_type27``),
+    as in GFW's ``Matcher.min_type_27_hours``: it would only blur a better track.
+    Returns ``(segment, noise, implied_speed_knots, segment_vessel, segment_first_row)``:
+    per point the global segment number (-1 for noise), the noise code and the implied speed from
+    the previous point of its segment (NaN for the first, or for a zero time step); per segment its
+    vessel number and first row. Segment numbers follow the order segments open in.
+    """
+    max_knots, max_gap_h, buffer_h, penalty_h = params[0], params[1], params[2], params[3]
+    penalty_exp, penalty_speed, type27_min_gap_h = params[4], params[5], params[6]
+    alpha0 = max_knots / penalty_speed
+    n = ts_us.shape[0]
+    segment = np.full(n, -1, np.int64)
+    noise = np.zeros(n, np.int8)
+    implied = np.full(n, np.nan, np.float32)
+    seg_vessel = np.empty(max(n, 1), np.int64)
+    seg_first = np.empty(max(n, 1), np.int64)
+    seg_last = np.empty(max(n, 1), np.int64)
+    seg_count = np.zeros(max(n, 1), np.int64)
+    open_ids = np.empty(max_open, np.int64)
+    n_seg = 0
+    for v in range(starts.shape[0] - 1):
+        first_seg = n_seg
+        n_open = 0
+        for i in range(starts[v], starts[v + 1]):
+            if math.isnan(lon[i]) or math.isnan(lat[i]):
+                noise[i] = NOISE_NO_POSITION
+                continue
+            if is_sentinel[i]:
+                noise[i] = NOISE_SENTINEL_SPEED
+                continue
+            best = -1
+            best_score = 0.0
+            k = 0
+            while k < n_open:
+                s = open_ids[k]
+                j = seg_last[s]
+                hours = (ts_us[i] - ts_us[j]) / US_PER_H
+                if hours > max_gap_h:  # closed for good: points only get later
+                    n_open -= 1
+                    open_ids[k] = open_ids[n_open]
+                    continue
+                k += 1
+                penalized = hours / (1.0 + (hours / penalty_h) ** (1.0 - penalty_exp))
+                disc = _discrepancy_nm(lon, lat, sog, cog, j, i, penalized)
+                padded = math.hypot(hours, buffer_h)
+                allowed = padded * max_knots
+                if disc > allowed:
+                    continue
+                alpha = alpha0 * disc / allowed
+                young = seg_count[s] / short_segment_points
+                score = math.exp(-alpha * alpha) / padded * young / math.sqrt(1.0 + young * young)
+                if score > best_score or (score == best_score and best != -1 and s < best):
+                    best = s
+                    best_score = score
+            if best == -1:
+                if n_open == max_open:  # close the stalest
+                    stalest = 0
+                    for k in range(1, n_open):
+                        if seg_last[open_ids[k]] < seg_last[open_ids[stalest]]:
+                            stalest = k
+                    n_open -= 1
+                    open_ids[stalest] = open_ids[n_open]
+                best = n_seg
+                n_seg += 1
+                seg_vessel[best] = v
+                seg_first[best] = i
+                seg_count[best] = 0
+                open_ids[n_open] = best
+                n_open += 1
+            else:
+                j = seg_last[best]
+                dt_h = (ts_us[i] - ts_us[j]) / US_PER_H
+                if is_type27[i] and dt_h < type27_min_gap_h:
+                    noise[i] = NOISE_COARSE_TYPE27
+                    continue
+                if dt_h > 0.0:
+                    implied[i] = haversine_nm(lon[j], lat[j], lon[i], lat[i]) / dt_h
+            segment[i] = best
+            seg_last[best] = i
+            seg_count[best] += 1
+        _mark_jumps(
+            starts[v], starts[v + 1], first_seg, n_seg, segment, noise, seg_count, jump_window
+        )
+    return segment, noise, implied, seg_vessel[:n_seg].copy(), seg_first[:n_seg].copy()
+
+
+@njit(cache=True, nogil=True)
+def _mark_jumps(
+    lo: int,
+    hi: int,
+    first_seg: int,
+    end_seg: int,
+    segment: np.ndarray,
+    noise: np.ndarray,
+    seg_count: np.ndarray,
+    window: int,
+) -> None:
+    """Mark segments of fewer than ``window`` points lying between two points of one other
+    segment as ``impossible_jump`` noise (one vessel: rows ``lo:hi``, segments
+    ``first_seg:end_seg``)."""
+    m = end_seg - first_seg
+    if m < 2:
+        return
+    before = np.full(m, -1, np.int64)
+    after = np.full(m, -1, np.int64)
+    seen = np.zeros(m, np.bool_)
+    previous = -1
+    for i in range(lo, hi):
+        s = segment[i]
+        if s < 0:
+            continue
+        if not seen[s - first_seg]:
+            seen[s - first_seg] = True
+            before[s - first_seg] = previous
+        previous = s
+    seen[:] = False
+    following = -1
+    for i in range(hi - 1, lo - 1, -1):
+        s = segment[i]
+        if s < 0:
+            continue
+        if not seen[s - first_seg]:
+            seen[s - first_seg] = True
+            after[s - first_seg] = following
+        following = s
+    jump = np.zeros(m, np.bool_)
+    for r in range(m):
+        s = first_seg + r
+        if seg_count[s] < window and before[r] >= 0 and before[r] == after[r] and before[r] != s:
+            jump[r] = True
+    for i in range(lo, hi):
+        s = segment[i]
+        if s >= 0 and jump[s - first_seg]:
+            segment[i] = -1
+            noise[i] = NOISE_IMPOSSIBLE_JUMP
+
+
+@njit(cache=True, nogil=True)
+def derive_motion(
+    segment: np.ndarray, ts_us: np.ndarray, lon: np.ndarray, lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Speed (kn) and course (deg) of each point from the previous point of its segment.
+
+    The first point of a segment takes the values of its second point; a lone point or a zero
+    time step gives NaN. Rows are sorted by vessel and time, so the previous point of a segment
+    is the last row seen with the same segment number.
+    """
+    n = segment.shape[0]
+    speed = np.full(n, np.nan, np.float32)
+    course = np.full(n, np.nan, np.float32)
+    n_seg = 0
+    for i in range(n):
+        n_seg = max(n_seg, segment[i] + 1)
+    last = np.full(max(n_seg, 1), -1, np.int64)
+    first_unfilled = np.full(max(n_seg, 1), -1, np.int64)
+    for i in range(n):
+        s = segment[i]
+        if s < 0:
+            continue
+        j = last[s]
+        last[s] = i
+        if j < 0:
+            first_unfilled[s] = i
+            continue
+        dt_h = (ts_us[i] - ts_us[j]) / US_PER_H
+        if dt_h > 0.0:
+            speed[i] = haversine_nm(lon[j], lat[j], lon[i], lat[i]) / dt_h
+            course[i] = bearing_deg(lon[j], lat[j], lon[i], lat[i])
+        f = first_unfilled[s]
+        if f >= 0:
+            speed[f] = speed[i]
+            course[f] = course[i]
+            first_unfilled[s] = -1
+    return speed, course
