@@ -116,3 +116,11 @@ class IdentityConfig:
     simultaneous_distance_m: float = 50_000.0  # two places this far apart within the window
     simultaneous_window_min: float = 10.0  # 50 km in 10 min is 162 kn: no ship (GFW 25-50 kn)
     simultaneous_merge_gap_h: float = 24.0  # GFW pipe-segment: a day links one track's pieces
+
+
+@dataclass(frozen=True)
+class SitePresenceConfig:
+    """A watchlist vessel inside a named site (harborwatch.events.site_presence)."""
+
+    max_gap_h: float = 24.0  # GFW pipe-segment: a day unheard closes a track; here it ends a stay
+    min_points: int = 1  # one position inside a site is evidence; confidence grows with more
