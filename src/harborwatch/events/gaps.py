@@ -72,15 +72,39 @@ def haversine_m(
     return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
-def usable_points(points: pl.DataFrame, columns: tuple[str, ...]) -> pl.DataFrame:
-    """The non-noise points, only ``columns``, in the input's ``vessel_id, ts`` order."""
-    return points.lazy().filter(~pl.col("noise").fill_null(False)).select(columns).collect()
+class UsablePoints:
+    """The non-noise points of a ``vessel_id, ts``-sorted TRACK_POINTS frame, as NumPy arrays.
 
+    Nothing is filtered or copied up front: ``rows`` indexes the usable rows of ``points``, and
+    columns are gathered on demand (strings only at the few rows that make events).
+    """
 
-def vessel_starts(vessel_ids: pl.Series) -> np.ndarray:
-    """True where a row starts a new vessel in a ``vessel_id``-sorted column."""
-    starts = (vessel_ids != vessel_ids.shift(1)).fill_null(True).to_numpy()
-    return np.asarray(starts, dtype=bool)
+    def __init__(self, points: pl.DataFrame) -> None:
+        self.points = points
+        noise = points["noise"].fill_null(False).to_numpy()
+        self.rows = np.flatnonzero(~noise)
+        self.ts_us = epoch_us(points["ts"])[self.rows]
+        # Adjacent rows of one vessel share a hash; a collision between two neighbouring
+        # vessels (probability 2**-64) would be the only way to merge them.
+        vessel_hash = points["vessel_id"].hash().to_numpy()[self.rows]
+        self.starts = np.ones(self.rows.size, bool)
+        self.starts[1:] = vessel_hash[1:] != vessel_hash[:-1]
+
+    @property
+    def size(self) -> int:
+        return int(self.rows.size)
+
+    def ends(self) -> np.ndarray:
+        """True at each vessel's last usable point."""
+        return np.append(self.starts[1:], True) if self.size else self.starts
+
+    def values(self, name: str) -> np.ndarray:
+        """A numeric column at the usable rows."""
+        return np.asarray(self.points[name].to_numpy()[self.rows])
+
+    def take(self, index: np.ndarray, columns: tuple[str, ...]) -> pl.DataFrame:
+        """``columns`` of the usable points at positions ``index``."""
+        return self.points.select(columns)[self.rows[index]]
 
 
 def epoch_us(ts: pl.Series) -> np.ndarray:
@@ -124,20 +148,17 @@ def detect_ais_gaps(
     must pass the data set's end so every partition gives the same answer. ``context`` is unused
     (the shore distances come with the points).
     """
-    pts = usable_points(points, _COLUMNS)
-    if pts.height == 0:
-        return finish_events(pts, event_type=EventType.AIS_GAP, rule=RULE, config=config)
-    ts = epoch_us(pts["ts"])
-    starts = vessel_starts(pts["vessel_id"])
+    pts = UsablePoints(points)
+    ts, starts = pts.ts_us, pts.starts
     min_gap_us = round(config.min_gap_h * US_PER_H)
     after = np.flatnonzero(~starts[1:] & (np.diff(ts) >= min_gap_us)) + 1
-    last = np.append(np.flatnonzero(starts[1:]), pts.height - 1)
-    end_us = int(ts.max()) if data_end_ts is None else _to_us(data_end_ts)
+    last = np.flatnonzero(pts.ends())
+    end_us = (int(ts.max()) if pts.size else 0) if data_end_ts is None else _to_us(data_end_ts)
     open_last = last[end_us - ts[last] >= min_gap_us]
     before = np.concatenate([after - 1, open_last])
-    first = np.maximum.accumulate(np.where(starts, np.arange(pts.height), 0))[before]
+    first = np.maximum.accumulate(np.where(starts, np.arange(pts.size), 0))[before]
     window_us = round(config.positions_before_window_h * US_PER_H)
-    rows = _gap_rows(pts, before, after, end_us)
+    rows = _gap_rows(pts.take(before, _COLUMNS), pts.take(after, _COLUMNS), end_us)
     rows = rows.with_columns(
         pl.Series("positions_before", _count_before(ts, first, before, window_us), pl.Int64)
     )
@@ -156,17 +177,14 @@ def _to_us(value: datetime) -> int:
     return int(epoch_us(series)[0])
 
 
-def _gap_rows(
-    pts: pl.DataFrame, before: np.ndarray, after: np.ndarray, end_us: int
-) -> pl.DataFrame:
+def _gap_rows(prev: pl.DataFrame, nxt: pl.DataFrame, end_us: int) -> pl.DataFrame:
     """One row per gap: the point before it, the point after (null for open gaps), distances.
 
     Durations are computed in NumPy (exact division), so a gap's figures do not depend on which
     other rows share the frame.
     """
-    n_open = before.size - after.size
-    prev = pts[before]
-    nxt = pl.concat([pts[after], pl.DataFrame(schema=pts.schema).clear(n_open)])
+    n_closed = nxt.height
+    nxt = pl.concat([nxt, nxt.clear(prev.height - n_closed)])
     distance_m = haversine_m(
         prev["lon"].to_numpy(), prev["lat"].to_numpy(), nxt["lon"].to_numpy(), nxt["lat"].to_numpy()
     )
@@ -185,7 +203,7 @@ def _gap_rows(
             "distance_m": pl.Series(distance_m).fill_nan(None),
             "shore_distance_start_m": prev["shore_distance_m"],
             "shore_distance_end_m": nxt["shore_distance_m"],
-            "open": np.arange(before.size) >= after.size,
+            "open": np.arange(prev.height) >= n_closed,
             "seg_id_after": nxt["seg_id"],
             **{f"before_{name}": prev[name] for name in ("ts", "lon", "lat", "speed_knots")},
             **{f"after_{name}": nxt[name] for name in ("ts", "lon", "lat", "speed_knots")},
