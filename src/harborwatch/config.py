@@ -84,6 +84,7 @@ class LoiteringConfig:
     max_speed_knots: float = 2.0  # GFW
     min_duration_h: float = 2.0  # GFW
     min_anchorage_distance_m: float = 10_000.0  # GFW: away from anchorages
+    max_gap_h: float = 6.0  # an AIS gap (GapConfig.min_gap_h) breaks a loiter: unobserved time
 
 
 @dataclass(frozen=True)

@@ -84,11 +84,7 @@ class UsablePoints:
         noise = points["noise"].fill_null(False).to_numpy()
         self.rows = np.flatnonzero(~noise)
         self.ts_us = epoch_us(points["ts"])[self.rows]
-        # Adjacent rows of one vessel share a hash; a collision between two neighbouring
-        # vessels (probability 2**-64) would be the only way to merge them.
-        vessel_hash = points["vessel_id"].hash().to_numpy()[self.rows]
-        self.starts = np.ones(self.rows.size, bool)
-        self.starts[1:] = vessel_hash[1:] != vessel_hash[:-1]
+        self.starts = self.changes("vessel_id")
 
     @property
     def size(self) -> int:
@@ -97,6 +93,17 @@ class UsablePoints:
     def ends(self) -> np.ndarray:
         """True at each vessel's last usable point."""
         return np.append(self.starts[1:], True) if self.size else self.starts
+
+    def changes(self, name: str) -> np.ndarray:
+        """True where a column's value differs from the previous usable row's (and at row 0).
+
+        Compared by hash: adjacent rows with equal values share one, and a collision between
+        two different neighbours (probability 2**-64) is the only way to miss a change.
+        """
+        hashes = self.points[name].hash().to_numpy()[self.rows]
+        changed = np.ones(self.rows.size, bool)
+        changed[1:] = hashes[1:] != hashes[:-1]
+        return changed
 
     def values(self, name: str) -> np.ndarray:
         """A numeric column at the usable rows."""
