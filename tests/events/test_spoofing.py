@@ -162,8 +162,8 @@ def test_circling_found_with_centre_radius_and_direction(with_course: bool) -> N
     assert kinds(events) == ["circling"]
     event = events.row(0, named=True)
     found = attrs(events)
-    # 10 kn on a 1 km radius is one turn in 20.4 minutes: about 4.4 turns in 90 minutes.
-    assert found["turns"] == pytest.approx(90 / 20.36, abs=0.2)
+    # 10 kn on a 1 km radius is one turn in 20.4 minutes: about 2.9 turns in the hour's window.
+    assert found["turns_in_window"] == pytest.approx(60 / 20.36, abs=0.05)
     assert found["direction"] == "clockwise"
     assert found["radius_m"] == pytest.approx(1_000, rel=0.02)
     centre_m = pl.select(

@@ -261,10 +261,13 @@ def _spot_vessels(
     keys = ["_x", "_y", "_t"]
     crowded = (
         keyed.group_by(keys)
-        .agg(pl.col("vessel_id").unique().alias("_vessels"))
-        .filter(pl.col("_vessels").list.len() >= config.same_spot_min_vessels)
+        .agg(pl.col("vessel_id").n_unique().alias("_n"))
+        .filter(pl.col("_n") >= config.same_spot_min_vessels)
+        .drop("_n")
     )
-    return keyed.join(crowded, on=keys, how="inner").select("_row", "_vessels")
+    members = keyed.join(crowded, on=keys, how="inner")
+    vessels = members.group_by(keys).agg(pl.col("vessel_id").unique().alias("_vessels"))
+    return members.join(vessels, on=keys).select("_row", "_vessels")
 
 
 def _same_spot(valid: pl.DataFrame, config: SpoofingConfig) -> pl.DataFrame:
@@ -370,10 +373,9 @@ def _circling(valid: pl.DataFrame, config: SpoofingConfig) -> pl.DataFrame:
     ).with_columns((pl.col("_circle_start") <= pl.col("ts")).fill_null(False).alias("_inside"))
     linked_inside = pl.col("_inside") & pl.col("_inside").shift(1).fill_null(False)
     episodes = _episodes(inside, pl.col("_inside"), linked_inside & same_vessel_as_previous())
-    first_turn = pl.col("turn_deg").first()
     rows = episodes.group_by("_episode", maintain_order=True).agg(
         *_common_aggs(["turn_deg"]),
-        ((pl.col("turn_deg").sum() - first_turn) / 360.0).alias("_turns"),
+        (pl.col("_turned").get(pl.col("_turned").abs().arg_max()) / 360.0).alias("_turns"),
         pl.col("lon").mean(),
         pl.col("lat").mean(),
         pl.struct(pl.col("lon").alias("_track_lon"), pl.col("lat").alias("_track_lat")).alias(
@@ -392,7 +394,7 @@ def _circling(valid: pl.DataFrame, config: SpoofingConfig) -> pl.DataFrame:
         )
     )
     rows = rows.join(radius, on="_episode", how="left", maintain_order="left").with_columns(
-        pl.col("_turns").abs().round(2).alias("turns"),
+        pl.col("_turns").abs().round(2).alias("turns_in_window"),
         pl.when(pl.col("_turns") > 0)
         .then(pl.lit("clockwise"))
         .otherwise(pl.lit("counterclockwise"))
@@ -408,5 +410,5 @@ def _circling(valid: pl.DataFrame, config: SpoofingConfig) -> pl.DataFrame:
         "course turning through circle_min_turns full circles within circle_min_duration_h "
         "while making at least circle_min_speed_knots",
         config,
-        ["turns", "direction", "radius_m"],
+        ["turns_in_window", "direction", "radius_m"],
     )
