@@ -325,6 +325,38 @@ def test_pghp_dates_only_the_next_sentence() -> None:
     assert reasons(batch) == ["no_timestamp"]
 
 
+def test_a_tag_block_alone_on_its_line_dates_the_next_sentence_unless_a_dollar_line_does() -> None:
+    day = datetime(2013, 11, 12, 12, 0, 1, 500_000, tzinfo=UTC)
+    text = "\n".join(
+        [
+            tag(f"c:{T0},s:rx9"),  # across a blank line and a comment: the tag block's time
+            "",
+            "# comment",
+            sentence(type1(mmsi=219_000_001), 0),
+            tag(f"c:{T0 + 60},s:rx8"),  # a $PGHP line after it: the $PGHP's time and station
+            pghp(2013, 11, 12, 12, 0, 1, 500, "2190067"),
+            sentence(type1(mmsi=219_000_002), 0),
+            pghp(2013, 11, 12, 12, 0, 1, 500, "2190067"),  # a tag block after it, without c:
+            tag("s:rx7"),  # keeps the $PGHP time and gives its own receiver
+            sentence(type1(mmsi=219_000_003), 0),
+            tag(f"c:{T0}"),  # a $ line that is not $PGHP discards it too
+            "$GPGGA,1",
+            sentence(type1(mmsi=219_000_004), 0),
+            tag(f"c:{T0}"),  # the last line
+        ]
+    )
+    batch = decode(text)
+    rows = [(r["mmsi"], r["ts"], r["receiver"]) for r in batch.positions.to_pylist()]
+    assert rows == [
+        (219_000_001, TS0, "rx9"),
+        (219_000_002, day, "2190067"),
+        (219_000_003, day, "rx7"),
+    ]
+    assert reasons(batch) == ["no_timestamp"]
+    cut_everywhere = decode(text, chunks=list(range(1, len(text))))
+    assert _rows(cut_everywhere) == _rows(batch)
+
+
 def test_pghp_with_bad_checksum_is_quarantined_and_dates_nothing() -> None:
     line = pghp(2013, 11, 12, 12, 0, 1, 500, "2190067")
     batch = decode(line[:-2] + "00\n" + sentence(type1(), 0))

@@ -235,6 +235,7 @@ _trailing_zeros: Any = trailing_zeros  # mypy would check calls against the typi
 _ONES = np.uint64(0x0101010101010101)
 _HIGHS = np.uint64(0x8080808080808080)
 _NEWLINES = np.uint64(0x0A0A0A0A0A0A0A0A)
+_BACKSLASHES = np.uint64(0x5C5C5C5C5C5C5C5C)
 _COMMAS = np.uint64(0x2C2C2C2C2C2C2C2C)
 _STARS = np.uint64(0x2A2A2A2A2A2A2A2A)
 _LOWS = np.uint64(0x7F7F7F7F7F7F7F7F)
@@ -242,23 +243,30 @@ _ONE = np.uint64(1)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _line_end(buf, i, end):
-    """Index of the first newline in buf[i:end], or ``end``.
+def _find_byte(buf, i, end, byte, pattern):
+    """Index of the first ``byte`` in buf[i:end], or ``end``; ``pattern`` is ``byte`` in all
+    eight bytes of a uint64.
 
-    Eight bytes at a time: a byte of ``x`` is zero where the byte was a newline, and
+    Eight bytes at a time: a byte of ``x`` is zero where the byte was ``byte``, and
     ``(x - 0x01..) & ~x & 0x80..`` sets the high bit of the lowest such byte (borrows only run
     upwards, so bytes above it may be false hits, never below). A byte loop paid a compare and
-    a branch per byte and a misprediction at every line end.
+    a branch per byte and a misprediction at every hit.
     """
     while i + 8 <= end:
-        x = _load8(buf, i) ^ _NEWLINES
+        x = _load8(buf, i) ^ pattern
         hits = (x - _ONES) & ~x & _HIGHS
         if hits:
             return i + (_trailing_zeros(hits) >> 3)
         i += 8
-    while i < end and buf[i] != 10:
+    while i < end and buf[i] != byte:
         i += 1
     return i
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _line_end(buf, i, end):
+    """Index of the first newline in buf[i:end], or ``end``."""
+    return _find_byte(buf, i, end, 10, _NEWLINES)
 
 
 # ---------------------------------------------------------------- small parsers
@@ -955,6 +963,21 @@ def _set_pending_recv(state, rscr, src, s, e):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _resolve_tag(buf, s, e, state, rscr):
+    """Apply the tag block buf[s:e] that ended its line: its time and receiver date the next
+    sentence.
+
+    :func:`decode_lines` defers this until the next line is known: before a ``$`` line (the
+    DMA layout puts a tag block before every ``$PGHP``), which resets both, it never runs.
+    """
+    ts, rs, re, _group = _parse_tag(buf, s, e)
+    if ts != NO_TS:
+        state[S_PEND_TS] = ts
+    if rs >= 0:
+        _set_pending_recv(state, rscr, buf, rs, re)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _is_pghp(buf, p, e):
     """Whether the ``$`` sentence at ``p`` is ``$PGHP,``."""
     return (
@@ -1173,6 +1196,8 @@ def decode_lines(
     pos_rb, pos_rd, pos_rh = _borrowed(pos_recv[0]), _borrowed(pos_recv[1]), _borrowed(pos_recv[2])
     sta_recv = (_borrowed(sta_recv[0]), _borrowed(sta_recv[1]), _borrowed(sta_recv[2]))
     slot_raw = SLOTS * MAX_FRAGMENTS * (FRAGMENT_MAX_RAW + 1)
+    defer_s = -1
+    defer_e = -1
     i = start
     while i < end:
         le = _line_end(buf, i, end)
@@ -1185,6 +1210,8 @@ def decode_lines(
             or cnt[C_POS_RB] + rows * RECEIVER_MAX_BYTES > pos_rb.shape[0]
             or cnt[C_STA_RB] + rows * RECEIVER_MAX_BYTES > sta_recv[0].shape[0]
         ):
+            if defer_s >= 0:
+                _resolve_tag(buf, defer_s, defer_e, state, rscr)
             return i
         state[S_LINE] += 1
         line = state[S_LINE]
@@ -1192,10 +1219,18 @@ def decode_lines(
         i = le + 1
         if s == e or buf[s] == 35:  # blank or comment
             continue
+        if defer_s >= 0:
+            if buf[s] != 36:  # a $ line would discard what the tag block sets
+                _resolve_tag(buf, defer_s, defer_e, state, rscr)
+            defer_s = -1
         if e - s > MAX_LINE_BYTES:
             _reject_span(
                 rej_i, rej_raw, cnt, line, R_MALFORMED, D_LINE_TOO_LONG, e - s, 0, 0, buf, s, e
             )
+            continue
+        if buf[s] == 92 and e - s > 1 and _find_byte(buf, s + 1, e, 92, _BACKSLASHES) == e - 1:
+            defer_s = s + 1  # a tag block alone on its line: read it once the next line is known
+            defer_e = e - 1
             continue
         p = s
         while p < e:
@@ -1205,23 +1240,18 @@ def decode_lines(
             tag_re = -1
             group = -1
             if buf[p] == 92:
-                q = p + 1
-                while q < e and buf[q] != 92:
-                    q += 1
+                q = _find_byte(buf, p + 1, e, 92, _BACKSLASHES)
                 if q >= e:
                     _reject_span(
                         rej_i, rej_raw, cnt, line, R_MALFORMED, D_TAG_UNTERMINATED, 0, 0, 0,
                         buf, seg, e,
                     )  # fmt: skip
                     break
-                tag_ts, tag_rs, tag_re, group = _parse_tag(buf, p + 1, q)
                 p = q + 1
-                if p >= e:  # a tag block alone on its line dates the next sentence
-                    if tag_ts != NO_TS:
-                        state[S_PEND_TS] = tag_ts
-                    if tag_rs >= 0:
-                        _set_pending_recv(state, rscr, buf, tag_rs, tag_re)
+                if p >= e:  # a tag block ending the line dates the next sentence
+                    _resolve_tag(buf, seg + 1, q, state, rscr)
                     break
+                tag_ts, tag_rs, tag_re, group = _parse_tag(buf, seg + 1, q)
             c = buf[p]
             if c == 36:  # $: a PGHP time for the next sentence, or not AIS (consumes a PGHP)
                 state[S_PEND_TS] = NO_TS
@@ -1351,6 +1381,8 @@ def decode_lines(
                     )
             if slot >= 0:
                 groups[0][slot, M_USED] = 0
+    if defer_s >= 0:
+        _resolve_tag(buf, defer_s, defer_e, state, rscr)
     return end
 
 
