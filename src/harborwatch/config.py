@@ -75,6 +75,8 @@ class EncounterConfig:
     max_speed_knots: float = 2.0  # GFW: both slower than 2 kn
     min_anchorage_distance_m: float = 10_000.0  # GFW: at least 10 km from an anchorage
     time_bin_min: float = 10.0  # positions are compared on a common 10-minute grid
+    max_bin_gap_min: float = 30.0  # bridged silence: slow class A/B ships report every 3 min
+    # (ITU-R M.1371), so up to 30 min without a shared bin is missed reports, not a parting
 
 
 @dataclass(frozen=True)
