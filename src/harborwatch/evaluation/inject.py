@@ -136,11 +136,14 @@ def inject_faults(
     edits = _Edits()
     for length_h in sorted(plan.gap_lengths_h, reverse=True):
         _inject_gap(tracks, plan, length_h, rng, edits)
+    index = np.arange(tracks.key.size)
+    clean = _clean(tracks, index, 2, 2) & _moving(tracks, index, plan)
     for _ in range(plan.teleports):
-        _inject_teleport(tracks, plan, rng, edits, is_land)
+        _inject_teleport(tracks, index[clean], plan, rng, edits, is_land)
+    clean = _clean(tracks, index, 1, plan.land_run_points)
     for _ in range(plan.on_land_runs):
         assert is_inland is not None
-        _inject_land_run(tracks, plan, rng, edits, is_inland)
+        _inject_land_run(tracks, index[clean], plan, rng, edits, is_inland)
     for _ in range(plan.second_transmitters):
         _inject_second_transmitter(frame, tracks, plan, rng, edits)
     return edits.apply(frame, positions.columns), edits.truth()
@@ -175,6 +178,7 @@ class _Tracks:
     speed_next_knots: np.ndarray
     dense_ms: int
     used: set[str]
+    used_code: np.ndarray
 
     @classmethod
     def of(cls, frame: pl.DataFrame, plan: InjectionPlan) -> _Tracks:
@@ -210,6 +214,7 @@ class _Tracks:
             speed_next_knots=np.append(np.where(ends[:-1], 0.0, speed), 0.0),
             dense_ms=round(plan.dense_interval_min * 60_000),
             used=set(),
+            used_code=np.zeros(int(codes.max()) + 1 if codes.size else 0, dtype=bool),
         )
 
     def vid(self, i: int) -> str:
@@ -223,8 +228,13 @@ class _Tracks:
 
     def free(self, candidates: np.ndarray) -> np.ndarray:
         """Candidates on vessels no fault has used yet."""
-        vids = np.array(self.vessel_ids, dtype=object)[self.vessel[candidates]]
-        return candidates[~np.isin(vids, list(self.used))] if self.used else candidates
+        return candidates[~self.used_code[self.vessel[candidates]]]
+
+    def use(self, *vids: str) -> None:
+        """Mark vessels as taken by a fault."""
+        self.used.update(vids)
+        codes = [self.vessel_ids.index(vid) for vid in vids if vid in self.vessel_ids]
+        self.used_code[codes] = True
 
 
 def haversine_m(
@@ -311,7 +321,7 @@ def _inject_gap(
     i = _pick(pairs[0], tracks, rng)
     j = int(pairs[1][np.flatnonzero(pairs[0] == i)[0]])
     vid = tracks.vid(i)
-    tracks.used.add(vid)
+    tracks.use(vid)
     start_ms, end_ms = int(tracks.ts_ms[i]), int(tracks.ts_ms[j])
     edits.delete_window(vid, start_ms, end_ms)
     edits.add_truth(
@@ -332,13 +342,13 @@ def _moving(tracks: _Tracks, index: np.ndarray, plan: InjectionPlan) -> np.ndarr
 
 def _inject_teleport(
     tracks: _Tracks,
+    clean: np.ndarray,
     plan: InjectionPlan,
     rng: np.random.Generator,
     edits: _Edits,
     is_land: PositionTest | None,
 ) -> None:
-    index = np.arange(tracks.key.size)
-    candidates = tracks.free(index[_clean(tracks, index, 2, 2) & _moving(tracks, index, plan)])
+    candidates = tracks.free(clean)
     while candidates.size:
         i = _pick(candidates, tracks, rng)
         distance_m = rng.uniform(plan.teleport_min_distance_m, plan.teleport_max_distance_m)
@@ -360,7 +370,7 @@ def _inject_teleport(
 
 def _record_teleport(tracks: _Tracks, i: int, lon: float, lat: float, edits: _Edits) -> None:
     vid = tracks.vid(i)
-    tracks.used.add(vid)
+    tracks.use(vid)
     edits.move(np.array([tracks.row[i]]), np.array([lon]), np.array([lat]))
     jump_m = float(haversine_m(tracks.lon[i], tracks.lat[i], lon, lat))
     hours = [(tracks.ts_ms[i] - tracks.ts_ms[i - 1]) / _MS_PER_H]
@@ -383,21 +393,21 @@ def _record_teleport(tracks: _Tracks, i: int, lon: float, lat: float, edits: _Ed
 
 def _inject_land_run(
     tracks: _Tracks,
+    clean: np.ndarray,
     plan: InjectionPlan,
     rng: np.random.Generator,
     edits: _Edits,
     is_inland: PositionTest,
 ) -> None:
     n = plan.land_run_points
-    index = np.arange(tracks.key.size)
-    candidates = tracks.free(index[_clean(tracks, index, 1, n)])
+    candidates = tracks.free(clean)
     while candidates.size:
         i = _pick(candidates, tracks, rng)
         run = np.arange(i, i + n)
         shift = _inland_shift(tracks.lon[run], tracks.lat[run], rng, is_inland)
         if shift is not None:
             vid = tracks.vid(i)
-            tracks.used.add(vid)
+            tracks.use(vid)
             lon, lat = tracks.lon[run] + shift[0], tracks.lat[run] + shift[1]
             edits.move(tracks.row[run], lon, lat)
             edits.add_truth(
@@ -512,7 +522,7 @@ def _inject_second_transmitter(
     mine = pairs.filter(pl.col("_vid") == vid_a)
     chosen = mine.row(int(rng.integers(mine.height)), named=True)
     vid_b = chosen["_vid_b"]
-    tracks.used.update((vid_a, vid_b))
+    tracks.use(vid_a, vid_b)
     copied = frame.filter(
         (pl.col("_vid") == vid_b)
         & (pl.col("ts") >= chosen["first_ts_b"])
