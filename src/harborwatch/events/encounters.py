@@ -98,22 +98,25 @@ def _vessel_bins(pts: UsablePoints, config: EncounterConfig) -> pl.DataFrame:
     index = np.flatnonzero(eligible)
     bin_us = round(config.time_bin_min * 60e6)
     ts = pts.ts_us[index]
-    frame = pl.DataFrame(
+    vessel, bins = vessel_no[index], ts // bin_us
+    # Points are sorted by vessel and time, so each (vessel, bin) is a contiguous block.
+    first = np.flatnonzero(np.diff(vessel, prepend=-1) | np.diff(bins, prepend=-1))
+    last = np.append(first[1:] - 1, index.size - 1) if index.size else first
+    count = np.diff(np.append(first, index.size))
+
+    def mean(values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(values, first) / count if first.size else values[:0]
+
+    return pl.DataFrame(
         {
-            "vessel_no": vessel_no[index],
-            "bin": ts // bin_us,
-            "ts": ts,
-            "lon": pts.values("lon")[index],
-            "lat": pts.values("lat")[index],
-            "speed_knots": speed[index].astype(np.float64),
+            "vessel_no": vessel[first],
+            "bin": bins[first],
+            "lon": mean(pts.values("lon")[index]),
+            "lat": mean(pts.values("lat")[index]),
+            "speed_knots": mean(speed[index].astype(np.float64)),
+            "first_us": ts[first],
+            "last_us": ts[last],
         }
-    )
-    return frame.group_by("vessel_no", "bin").agg(
-        pl.col("lon").mean(),
-        pl.col("lat").mean(),
-        pl.col("speed_knots").mean(),
-        pl.col("ts").min().alias("first_us"),
-        pl.col("ts").max().alias("last_us"),
     )
 
 
