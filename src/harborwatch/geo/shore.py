@@ -326,7 +326,7 @@ def _chord2(site_xyz: np.ndarray, k: int, x: float, y: float, z: float) -> float
 
 
 @numba.njit(cache=True, inline="always")
-def _relax(corner, site_xyz, i, j, ni, nj, cos_lat, sin_lat, cos_lon, sin_lon):  # type: ignore[no-untyped-def]
+def _relax(corner, site_xyz, i, j, ni, nj, cos_lat, sin_lat, cos_lon, sin_lon):
     """Give corner (i, j) the site of neighbour (ni, nj) if that site is closer."""
     if ni < 0 or ni >= corner.shape[0]:
         return
@@ -382,7 +382,7 @@ def _scanline_fill(edges: np.ndarray, n_rows: int, n_cols: int) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def _crossings(edges, n_rows, counts, xs, fill):  # type: ignore[no-untyped-def]
+def _crossings(edges, n_rows, counts, xs, fill):
     """Where each edge crosses each row's centre latitude: counted when ``xs`` is empty,
     written to ``xs`` at ``fill[row]`` otherwise."""
     write = xs.shape[0] > 0
@@ -405,7 +405,7 @@ def _crossings(edges, n_rows, counts, xs, fill):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True)
-def _fill_rows(xs, offsets, n_rows, n_cols):  # type: ignore[no-untyped-def]
+def _fill_rows(xs, offsets, n_rows, n_cols):
     """LAND between each pair of sorted crossings of a row."""
     state = np.zeros((n_rows, n_cols), dtype=np.uint8)
     for r in range(n_rows):
@@ -502,7 +502,7 @@ def _lookup_kernel(
 @numba.njit(cache=True)
 def _exact(
     x, y, bound_m, segments, seg_prev, seg_next, bucket_offsets, bucket_segments, b_rows, b_cols
-):  # type: ignore[no-untyped-def]
+):
     """Distance to the nearest coast segment within ``bound_m`` (local plane) and whether the
     position is on that segment's land side."""
     reach_m = bound_m + SITE_SPACING_M
@@ -540,7 +540,7 @@ def _exact(
 
 
 @numba.njit(cache=True, inline="always")
-def _project(segments, s, x, y, kx, ky):  # type: ignore[no-untyped-def]
+def _project(segments, s, x, y, kx, ky):
     """Segment ``s`` in metres in the plane centred on (x, y), longitudes unwrapped."""
     ax = segments[s, 0] - x
     bx = segments[s, 2] - x
@@ -550,7 +550,7 @@ def _project(segments, s, x, y, kx, ky):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True)
-def _land_side(segments, seg_prev, seg_next, s, t, x, y, kx, ky):  # type: ignore[no-untyped-def]
+def _land_side(segments, seg_prev, seg_next, s, t, x, y, kx, ky):
     """Land lies left of every oriented edge. When the nearest point is a shared vertex, the
     answer depends on both edges: inside both half-planes at a convex corner, either at a
     reflex one."""
@@ -568,7 +568,7 @@ def _land_side(segments, seg_prev, seg_next, s, t, x, y, kx, ky):  # type: ignor
 
 
 @numba.njit(cache=True, inline="always")
-def _left(segments, s, x, y, kx, ky):  # type: ignore[no-untyped-def]
+def _left(segments, s, x, y, kx, ky):
     """Cross product of the edge with the position (positive: position left of the edge)."""
     ax, ay, bx, by = _project(segments, s, x, y, kx, ky)
     return (bx - ax) * (-ay) - (by - ay) * (-ax)
