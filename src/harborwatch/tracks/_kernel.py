@@ -55,33 +55,55 @@ def bearing_deg(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
 
 
 @njit(cache=True, nogil=True)
-def _velocity_nm_h(sog: float, cog: float) -> tuple[float, float]:
-    """East and north components of the reported velocity; zero when SOG or COG is unknown."""
+def _haversine_nm_cos(
+    lon1: float, lat1: float, cos1: float, lon2: float, lat2: float, cos2: float
+) -> float:
+    """:func:`haversine_nm` with the cosines of both latitudes given (computed once per point)."""
+    a = (
+        math.sin(math.radians(lat2 - lat1) * 0.5) ** 2
+        + cos1 * cos2 * math.sin(math.radians(lon2 - lon1) * 0.5) ** 2
+    )
+    return 2.0 * EARTH_RADIUS_NM * math.asin(min(1.0, math.sqrt(a)))
+
+
+@njit(cache=True, nogil=True)
+def _point_state(
+    lat: float, sog: float, cog: float, sentinels: np.ndarray, tolerance: float
+) -> tuple[float, float, float, bool]:
+    """Cosine of the latitude, east and north velocity (kn; zero when SOG or COG is unknown, COG
+    360 meaning not available, so dead reckoning stays put) and whether SOG is a sentinel."""
+    sentinel = False
+    for value in sentinels:
+        if abs(sog - value) <= tolerance:
+            sentinel = True
     if math.isnan(sog) or math.isnan(cog) or cog >= 360.0:
-        return 0.0, 0.0
+        return math.cos(math.radians(lat)), 0.0, 0.0, sentinel
     c = math.radians(cog)
-    return sog * math.sin(c), sog * math.cos(c)
+    return math.cos(math.radians(lat)), sog * math.sin(c), sog * math.cos(c), sentinel
 
 
 @njit(cache=True, nogil=True)
 def _discrepancy_nm(
     lon: np.ndarray,
     lat: np.ndarray,
-    sog: np.ndarray,
-    cog: np.ndarray,
+    cos_lat: np.ndarray,
+    vx: np.ndarray,
+    vy: np.ndarray,
     j: int,
     i: int,
     hours: float,
 ) -> float:
-    """Mean distance between each point and where the other one's dead reckoning puts it."""
-    dlon = (lon[i] - lon[j] + 540.0) % 360.0 - 180.0
-    cos_lat = math.cos(math.radians(0.5 * (lat[i] + lat[j])))
-    dx = dlon * 60.0 * cos_lat
+    """Mean distance between each point and where the other one's dead reckoning puts it
+    (local flat approximation: beyond a few hundred miles the threshold fails anyway)."""
+    dlon = lon[i] - lon[j]
+    if dlon > 180.0:
+        dlon -= 360.0
+    elif dlon < -180.0:
+        dlon += 360.0
+    dx = dlon * 30.0 * (cos_lat[i] + cos_lat[j])
     dy = (lat[i] - lat[j]) * 60.0
-    vxj, vyj = _velocity_nm_h(sog[j], cog[j])
-    vxi, vyi = _velocity_nm_h(sog[i], cog[i])
-    forward = math.hypot(dx - vxj * hours, dy - vyj * hours)
-    backward = math.hypot(dx - vxi * hours, dy - vyi * hours)
+    forward = math.sqrt((dx - vx[j] * hours) ** 2 + (dy - vy[j] * hours) ** 2)
+    backward = math.sqrt((dx - vx[i] * hours) ** 2 + (dy - vy[i] * hours) ** 2)
     return 0.5 * (forward + backward)
 
 
@@ -93,8 +115,8 @@ def segment_points(
     lat: np.ndarray,
     sog: np.ndarray,
     cog: np.ndarray,
-    is_sentinel: np.ndarray,
     is_type27: np.ndarray,
+    sentinels: np.ndarray,
     params: np.ndarray,
     max_open: int,
     short_segment_points: int,
@@ -102,11 +124,13 @@ def segment_points(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Assign every point to a segment or mark it noise.
 
-    ``starts`` holds the first row of each vessel and, last, the row count. ``params`` is
-    ``[max_knots, max_gap_h, buffer_h, penalty_h, penalty_exponent, penalty_speed_knots,
-    type27_min_gap_h]``. A type 27 report (long-range, positions to 1/10 minute) that would join
-    a segment less than ``type27_min_gap_h`` after its last point is noise (``coarse_type27``),
-    as in GFW's ``Matcher.min_type_27_hours``: it would only blur a better track.
+    ``starts`` holds the first row of each vessel and, last, the row count; missing values are
+    NaN. ``params`` is ``[max_knots, max_gap_h, buffer_h, penalty_h, penalty_exponent,
+    penalty_speed_knots, type27_min_gap_h, sentinel_tolerance_knots]``; a SOG within the
+    tolerance of one of ``sentinels`` is noise (``sentinel_speed``). A type 27 report
+    (long-range, positions to 1/10 minute) that would join a segment less than
+    ``type27_min_gap_h`` after its last point is noise (``coarse_type27``), as in GFW's
+    ``Matcher.min_type_27_hours``: it would only blur a better track.
     Returns ``(segment, noise, implied_speed_knots, segment_vessel, segment_first_row)``:
     per point the global segment number (-1 for noise), the noise code and the implied speed from
     the previous point of its segment (NaN for the first, or for a zero time step); per segment its
@@ -114,6 +138,7 @@ def segment_points(
     """
     max_knots, max_gap_h, buffer_h, penalty_h = params[0], params[1], params[2], params[3]
     penalty_exp, penalty_speed, type27_min_gap_h = params[4], params[5], params[6]
+    tolerance = params[7]
     alpha0 = max_knots / penalty_speed
     n = ts_us.shape[0]
     segment = np.full(n, -1, np.int64)
@@ -124,6 +149,10 @@ def segment_points(
     seg_last = np.empty(max(n, 1), np.int64)
     seg_count = np.zeros(max(n, 1), np.int64)
     open_ids = np.empty(max_open, np.int64)
+    cos_lat = np.empty(n)
+    vx = np.empty(n)
+    vy = np.empty(n)
+    root_penalty = penalty_exp == 0.5
     n_seg = 0
     for v in range(starts.shape[0] - 1):
         first_seg = n_seg
@@ -132,11 +161,15 @@ def segment_points(
             if math.isnan(lon[i]) or math.isnan(lat[i]):
                 noise[i] = NOISE_NO_POSITION
                 continue
-            if is_sentinel[i]:
+            cos_lat[i], vx[i], vy[i], sentinel = _point_state(
+                lat[i], sog[i], cog[i], sentinels, tolerance
+            )
+            if sentinel:
                 noise[i] = NOISE_SENTINEL_SPEED
                 continue
             best = -1
             best_score = 0.0
+            scored = n_open > 1  # with one candidate, only the threshold matters
             k = 0
             while k < n_open:
                 s = open_ids[k]
@@ -147,15 +180,19 @@ def segment_points(
                     open_ids[k] = open_ids[n_open]
                     continue
                 k += 1
-                penalized = hours / (1.0 + (hours / penalty_h) ** (1.0 - penalty_exp))
-                disc = _discrepancy_nm(lon, lat, sog, cog, j, i, penalized)
-                padded = math.hypot(hours, buffer_h)
+                ratio = hours / penalty_h
+                stretch = math.sqrt(ratio) if root_penalty else ratio ** (1.0 - penalty_exp)
+                penalized = hours / (1.0 + stretch)
+                disc = _discrepancy_nm(lon, lat, cos_lat, vx, vy, j, i, penalized)
+                padded = math.sqrt(hours * hours + buffer_h * buffer_h)
                 allowed = padded * max_knots
                 if disc > allowed:
                     continue
-                alpha = alpha0 * disc / allowed
-                young = seg_count[s] / short_segment_points
-                score = math.exp(-alpha * alpha) / padded * young / math.sqrt(1.0 + young * young)
+                score = 1.0
+                if scored:
+                    alpha = alpha0 * disc / allowed
+                    young = seg_count[s] / short_segment_points
+                    score = math.exp(-alpha * alpha) / padded * young / math.sqrt(1 + young**2)
                 if score > best_score or (score == best_score and best != -1 and s < best):
                     best = s
                     best_score = score
@@ -181,7 +218,8 @@ def segment_points(
                     noise[i] = NOISE_COARSE_TYPE27
                     continue
                 if dt_h > 0.0:
-                    implied[i] = haversine_nm(lon[j], lat[j], lon[i], lat[i]) / dt_h
+                    dist = _haversine_nm_cos(lon[j], lat[j], cos_lat[j], lon[i], lat[i], cos_lat[i])
+                    implied[i] = dist / dt_h
             segment[i] = best
             seg_last[best] = i
             seg_count[best] += 1
@@ -244,9 +282,10 @@ def _mark_jumps(
 
 @njit(cache=True, nogil=True)
 def derive_motion(
-    segment: np.ndarray, ts_us: np.ndarray, lon: np.ndarray, lat: np.ndarray
+    segment: np.ndarray, ts_us: np.ndarray, lon: np.ndarray, lat: np.ndarray, need: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Speed (kn) and course (deg) of each point from the previous point of its segment.
+    """Speed (kn) and course (deg) of the points where ``need`` is set, from the previous point
+    of their segment (NaN elsewhere).
 
     The first point of a segment takes the values of its second point; a lone point or a zero
     time step gives NaN. Rows are sorted by vessel and time, so the previous point of a segment
@@ -269,11 +308,11 @@ def derive_motion(
         if j < 0:
             first_unfilled[s] = i
             continue
+        f = first_unfilled[s]
         dt_h = (ts_us[i] - ts_us[j]) / US_PER_H
-        if dt_h > 0.0:
+        if dt_h > 0.0 and (need[i] or (f >= 0 and need[f])):
             speed[i] = haversine_nm(lon[j], lat[j], lon[i], lat[i]) / dt_h
             course[i] = bearing_deg(lon[j], lat[j], lon[i], lat[i])
-        f = first_unfilled[s]
         if f >= 0:
             speed[f] = speed[i]
             course[f] = course[i]

@@ -78,8 +78,8 @@ def segment_tracks(
         lat,
         sog,
         cog,
-        _is_sentinel(sog, config),
         points["msg_type"].eq_missing(27).to_numpy(),
+        np.array(config.sentinel_speeds_knots, np.float64),
         np.array(
             [
                 config.max_implied_speed_knots,
@@ -89,6 +89,7 @@ def segment_tracks(
                 config.penalty_exponent,
                 config.penalty_speed_knots,
                 config.type27_min_gap_h,
+                config.sentinel_tolerance_knots,
             ]
         ),
         config.max_open_segments,
@@ -97,7 +98,10 @@ def segment_tracks(
     )
     seg_ids = _segment_ids(vessel, ts_us, seg_vessel, seg_first)
     speed, course = _motion(points, segment, ts_us, lon, lat)
-    noise_reason = pl.Series(NOISE_REASONS, dtype=pl.String).gather(noise.astype(np.uint32))
+    noisy = np.flatnonzero(noise)
+    noise_reason = pl.repeat(None, points.height, dtype=pl.String, eager=True).scatter(
+        noisy, pl.Series(NOISE_REASONS, dtype=pl.String).gather(noise[noisy].astype(np.uint32))
+    )
     return points.with_columns(
         seg_id=seg_ids.gather(pl.Series(segment).set(pl.Series(segment < 0), None)),
         noise=pl.Series(noise > 0),
@@ -109,27 +113,42 @@ def segment_tracks(
 
 
 def _sorted_with_vessel_id(positions: pl.DataFrame) -> pl.DataFrame:
-    """``positions`` with ``vessel_id`` first, in the one order the segmenter reads them."""
-    vessel_id = pl.coalesce(pl.col("mmsi").cast(pl.String), pl.col("vessel_key")).alias("vessel_id")
-    points = positions.select(vessel_id, pl.all())
+    """``positions`` with ``vessel_id`` first, in the one order the segmenter reads them.
+
+    Sorted by ``vessel_id, ts`` (skipped when already so, as store queries return them); rows of
+    one vessel with the same time are then ordered by :data:`TIE_BREAK_COLUMNS`, sorting only
+    those rows.
+    """
+    vessel_id = pl.coalesce(pl.col("mmsi").cast(pl.String), pl.col("vessel_key"))
+    points = positions.select(vessel_id.alias("vessel_id"), pl.all())
+    same_vessel = pl.col("vessel_id") == pl.col("vessel_id").shift(1)
+    in_order = (pl.col("vessel_id") > pl.col("vessel_id").shift(1)) | (
+        same_vessel & (pl.col("ts") >= pl.col("ts").shift(1))
+    )
+    if not points.select(in_order.fill_null(True).all()).item():
+        points = points.sort("vessel_id", "ts", nulls_last=True)
+    tied = (same_vessel & (pl.col("ts") == pl.col("ts").shift(1))).fill_null(False)
+    in_tie = points.select(tied | tied.shift(-1, fill_value=False)).to_series()
+    if not in_tie.any():
+        return points
+    rows = np.flatnonzero(in_tie.to_numpy())
     keys = ["vessel_id", "ts", *(c for c in TIE_BREAK_COLUMNS if c in points.columns)]
     as_text = [
         pl.col(c).cast(pl.String) if points.schema[c] == pl.Categorical else pl.col(c) for c in keys
     ]
-    return points.sort(as_text, nulls_last=True)
+    tie_order = (
+        points[rows].with_row_index("_row").sort(as_text, nulls_last=True)["_row"].to_numpy()
+    )
+    order = np.arange(points.height)
+    order[rows] = rows[tie_order]
+    return points[order]
 
 
 def _float_array(column: pl.Series) -> np.ndarray:
-    """A float64 NumPy copy of ``column`` with NaN for nulls."""
-    return column.cast(pl.Float64).fill_null(np.nan).to_numpy()
-
-
-def _is_sentinel(sog: np.ndarray, config: SegmentConfig) -> np.ndarray:
-    """Whether each SOG is one of the sentinel values (within the configured tolerance)."""
-    sentinel = np.zeros(sog.shape[0], np.bool_)
-    for value in config.sentinel_speeds_knots:
-        sentinel |= np.abs(sog - value) <= config.sentinel_tolerance_knots
-    return sentinel
+    """``column`` as a float NumPy array (its own width), NaN for nulls."""
+    if not column.dtype.is_float():
+        column = column.cast(pl.Float64)
+    return column.to_numpy()
 
 
 def _segment_ids(
@@ -164,7 +183,8 @@ def _motion(
     cog = points["cog_deg"].cast(pl.Float32)
     if sog.null_count() == 0 and cog.null_count() == 0:
         return sog, cog
-    speed, course = _kernel.derive_motion(segment, ts_us, lon, lat)
+    need = (sog.is_null() | cog.is_null()).to_numpy()
+    speed, course = _kernel.derive_motion(segment, ts_us, lon, lat, need)
     return (
         sog.fill_null(pl.Series(speed).fill_nan(None)),
         cog.fill_null(pl.Series(course).fill_nan(None)),
