@@ -496,6 +496,7 @@ def _inject_second_transmitter(
     edits: _Edits,
 ) -> None:
     window = pl.duration(milliseconds=round(plan.second_transmitter_h * _MS_PER_H))
+    # both vessels heard at least every four dense intervals (an hour) all through the window
     step_limit = pl.duration(milliseconds=round(plan.dense_interval_min * 4 * 60_000))
     windows = _windows(frame, plan.second_transmitter_h).filter(
         ~pl.col("_vid").is_in(list(tracks.used))
@@ -525,8 +526,9 @@ def _inject_second_transmitter(
     tracks.use(vid_a, vid_b)
     copied = frame.filter(
         (pl.col("_vid") == vid_b)
-        & (pl.col("ts") >= chosen["first_ts_b"])
-        & (pl.col("ts") <= chosen["last_ts_b"])
+        & pl.col("ts").is_between(chosen["first_ts_b"], chosen["last_ts_b"])
+        & pl.col("lon").is_between(-180.0, 180.0)
+        & pl.col("lat").is_between(-90.0, 90.0)
     )
     identity = frame.filter(pl.col("_vid") == vid_a).select("mmsi", "vessel_key").row(0)
     edits.add_rows(
