@@ -97,6 +97,14 @@ class ShoreDistance:
         _save(folder, arrays)
         return cls(arrays)
 
+    @classmethod
+    def from_land_mask(cls) -> ShoreDistance:
+        """The lookup built from the ``global-land-mask`` package (no reference files)."""
+        raise InputError(
+            "no built-in land data is available yet; pass --geo-dir pointing at a folder with "
+            "naturalearth/ne_50m_land.json"
+        )
+
     def distance_m(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Great-circle distance in metres to the nearest coast; 0 on land, NaN for NaN input."""
         return self._lookup(lon, lat)[0]
