@@ -505,13 +505,27 @@ class _Unbuffered:
         return self._stream.read(size)
 
 
-def test_read_nmea_buffered_or_not_gives_the_same_rows(mixed_bytes: bytes) -> None:
+def test_read_nmea_in_memory_buffered_or_not_gives_the_same_rows(mixed_bytes: bytes) -> None:
     ctx = ReadContext(FILE_ID, Path("test.nmea"), chunk_bytes=777)
-    reused = list(read_nmea(io.BytesIO(mixed_bytes), ctx))
+    in_place = list(read_nmea(io.BytesIO(mixed_bytes), ctx))
+    reused = list(read_nmea(io.BufferedReader(io.BytesIO(mixed_bytes)), ctx))  # type: ignore[arg-type]
     fresh = list(read_nmea(_Unbuffered(mixed_bytes), ctx))  # type: ignore[arg-type]
-    assert len(reused) > 10
-    assert _rows(concat_batches(reused)) == _rows(concat_batches(fresh))
-    assert _rows(concat_batches(reused)) == _rows(decode(mixed_bytes))
+    assert len(in_place) == len(reused) == -(-len(mixed_bytes) // 777) + 1
+    whole = _rows(decode(mixed_bytes))
+    assert _rows(concat_batches(in_place)) == whole
+    assert _rows(concat_batches(reused)) == whole
+    assert _rows(concat_batches(fresh)) == whole
+
+
+def test_read_nmea_reads_an_in_memory_stream_from_its_position_to_its_end() -> None:
+    first = sentence(type1(mmsi=219_000_001), 0)
+    second = timed(type1(mmsi=219_000_002))
+    stream = io.BytesIO(f"{first}\n{second}\n".encode())
+    stream.seek(len(first) + 1)
+    batches = list(read_nmea(stream, ReadContext(FILE_ID, Path("test.nmea"), chunk_bytes=7)))
+    assert only_row(concat_batches(batches).positions)["mmsi"] == 219_000_002
+    assert stream.tell() == len(stream.getvalue())
+    stream.write(b"more")  # the stream is usable again: no buffer export left behind
 
 
 def test_read_nmea_through_sources(ais_dir: Path) -> None:

@@ -269,6 +269,18 @@ def _line_end(buf, i, end):
     return _find_byte(buf, i, end, 10, _NEWLINES)
 
 
+@njit(cache=True, nogil=True)
+def line_bounds(buf, length):
+    """(index just after the first newline of buf[:length], just after the last one); (0, 0)
+    when there is none. What a chunk's complete lines span, without copying it to bytes."""
+    last = length - 1
+    while last >= 0 and buf[last] != 10:
+        last -= 1
+    if last < 0:
+        return 0, 0
+    return _line_end(buf, 0, last) + 1, last + 1
+
+
 # ---------------------------------------------------------------- small parsers
 
 

@@ -27,8 +27,9 @@ _MAX_ROWS = 1 << 20
 """Rows per table per kernel call: bounds the output arrays for any chunk size."""
 _EPOCH = date(1970, 1, 1)
 _DAY_US = 86_400_000_000
-_Segment = tuple[bytes | bytearray, int, int]
-"""Bytes to decode: (buffer, start, end), ``end`` just after a newline or the end of input."""
+_Bytes = bytes | bytearray | memoryview | np.ndarray
+_Segment = tuple[np.ndarray, int, int]
+"""Bytes to decode: (uint8 array, start, end), ``end`` just after a newline or the end of input."""
 
 
 def _midnight_us(day: date | None) -> int:
@@ -72,28 +73,29 @@ class NmeaDecoder:
             np.zeros(k.RECEIVER_MAX_BYTES, np.uint8),
         )
 
-    def feed(self, data: bytes | bytearray, length: int | None = None) -> DecodedBatch:
+    def feed(self, data: _Bytes, length: int | None = None) -> DecodedBatch:
         """Decode the complete lines of ``data[:length]`` (after what is left from the last call).
 
-        ``data`` is read in place: only the partial line left from the last call, joined with
-        the head of ``data`` up to its first newline, is copied.
+        ``data`` (any bytes-like object) is read in place: only the partial line left from the
+        last call, joined with the head of ``data`` up to its first newline, is copied.
         """
-        length = len(data) if length is None else length
-        end = data.rfind(b"\n", 0, length) + 1
+        array = np.frombuffer(data, np.uint8)
+        length = len(array) if length is None else length
+        head, end = k.line_bounds(array, length)
         if not end:
-            self._tail += data[:length]
+            self._tail += array[:length].tobytes()
             return self._decode([], flush=False)
-        segments: list[_Segment] = [(data, 0, end)]
+        segments: list[_Segment] = [(array, 0, end)]
         if self._tail:
-            head = data.find(b"\n") + 1
-            segments = [(self._tail + data[:head], 0, len(self._tail) + head), (data, head, end)]
-        self._tail = bytes(data[end:length])
+            joined = np.frombuffer(self._tail + array[:head].tobytes(), np.uint8)
+            segments = [(joined, 0, len(joined)), (array, head, end)]
+        self._tail = array[end:length].tobytes()
         return self._decode(segments, flush=False)
 
     def finish(self) -> DecodedBatch:
         """Decode the last, unterminated line and quarantine incomplete multipart groups."""
         buf, self._tail = self._tail, b""
-        return self._decode([(buf, 0, len(buf))], flush=True)
+        return self._decode([(np.frombuffer(buf, np.uint8), 0, len(buf))], flush=True)
 
     def _decode(self, segments: list[_Segment], flush: bool) -> DecodedBatch:
         """Run the kernel over each ``(buffer, start, end)`` in turn, appending to the same
@@ -102,8 +104,7 @@ class NmeaDecoder:
         rows = min((remaining // 16) + 64, _MAX_ROWS)
         out = _output(rows, remaining)
         batches = []
-        for buf, start, end in segments:
-            array = np.frombuffer(buf, np.uint8)
+        for array, start, end in segments:
             while start < end:
                 reached = k.decode_lines(
                     array, start, end, self._assume_ts, self._state,
@@ -136,13 +137,21 @@ class NmeaDecoder:
 def read_nmea(stream: BinaryIO, ctx: ReadContext) -> Iterator[DecodedBatch]:
     """Decode an NMEA stream ``ctx.chunk_bytes`` at a time; the last batch flushes the decoder.
 
-    Buffered streams are read into one reused buffer: a fresh ``bytes`` object per 64 MB chunk
-    cost more in page faults than copying the data in.
+    An in-memory stream (``io.BytesIO``) is decoded in place from its position on, and left at
+    its end (``getvalue`` shares the stream's bytes; ``getbuffer`` would copy them). Other
+    buffered streams are read into one reused buffer, left uninitialised: a fresh ``bytes``
+    object per 64 MB chunk, or zero-filling the buffer, cost more in page faults than copying
+    the data in.
     """
     decoder = NmeaDecoder(ctx)
-    if isinstance(stream, io.BufferedIOBase):
-        buf = bytearray(ctx.chunk_bytes)
-        while n := stream.readinto(buf):
+    if isinstance(stream, io.BytesIO):
+        data = memoryview(stream.getvalue())  # the bytes it was made from, when unchanged
+        for start in range(stream.tell(), len(data), ctx.chunk_bytes):
+            yield decoder.feed(data[start : start + ctx.chunk_bytes])
+        stream.seek(len(data))
+    elif isinstance(stream, io.BufferedIOBase):
+        buf = np.empty(ctx.chunk_bytes, np.uint8)
+        while n := stream.readinto(buf.data):
             yield decoder.feed(buf, n)
     else:
         while chunk := stream.read(ctx.chunk_bytes):
