@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 
 from harborwatch.events.base import empty_frame
-from harborwatch.schemas import TRACK_POINTS
+from harborwatch.schemas import POSITIONS, TRACK_POINTS
 
 T0 = datetime(2024, 12, 28, tzinfo=UTC)
 """Fixed start time of built tracks (tests never use now())."""
@@ -43,3 +43,29 @@ def track_points(rows: Sequence[Row], **columns: Sequence[object]) -> pl.DataFra
     schema = empty_frame(TRACK_POINTS).schema
     frame = pl.DataFrame({name: data.get(name, [None] * n) for name in schema}, schema=schema)
     return frame.sort("vessel_id", "ts")
+
+
+PositionRow = tuple[str, float, float | None, float | None, float | None]
+"""(vessel: MMSI digits or a vessel_key, hours after T0, lon, lat, sog_knots)."""
+
+
+def positions(rows: Sequence[PositionRow], **columns: Sequence[object]) -> pl.DataFrame:
+    """A POSITIONS frame from one-line rows; COG 0, ``line_no`` numbers the rows from 1.
+
+    ``columns`` overrides any column with one value per row.
+    """
+    n = len(rows)
+    data: dict[str, Sequence[object]] = {
+        "mmsi": [int(r[0]) if r[0].isdigit() else None for r in rows],
+        "vessel_key": [None if r[0].isdigit() else r[0] for r in rows],
+        "ts": [T0 + timedelta(hours=r[1]) for r in rows],
+        "lon": [r[2] for r in rows],
+        "lat": [r[3] for r in rows],
+        "sog_knots": [r[4] for r in rows],
+        "cog_deg": [0.0 if r[4] is not None else None for r in rows],
+        "msg_type": [1] * n,
+        "line_no": list(range(1, n + 1)),
+    }
+    data.update(columns)
+    schema = empty_frame(POSITIONS).schema
+    return pl.DataFrame({name: data.get(name, [None] * n) for name in schema}, schema=schema)

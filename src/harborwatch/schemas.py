@@ -105,7 +105,11 @@ TRACK_POINTS = pa.schema(
         *POSITIONS,
         _field("seg_id", pa.string(), "segment the point belongs to; null for noise points"),
         _field("noise", pa.bool_(), "true when the segmenter set the point aside (kept, not used)"),
-        _field("noise_reason", pa.string(), "why: sentinel_speed, impossible_jump, no_position"),
+        _field(
+            "noise_reason",
+            pa.string(),
+            "sentinel_speed, impossible_jump, no_position or coarse_type27",
+        ),
         _field("speed_knots", pa.float32(), "SOG, or derived from positions if none", "kn"),
         _field("course_deg", pa.float32(), "COG, or derived from positions if none", "deg"),
         _field(

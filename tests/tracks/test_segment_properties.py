@@ -5,9 +5,9 @@ from __future__ import annotations
 from random import Random
 
 import polars as pl
+from builders import PositionRow, positions
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_segment import PositionRow, positions
 
 from harborwatch.config import SegmentConfig
 from harborwatch.tracks.segment import segment_tracks
