@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import polars as pl
@@ -75,11 +76,11 @@ def test_near_shore_gap_has_lower_confidence() -> None:
 def test_clean_tracks_have_no_gaps() -> None:
     rows = hourly("1", range(200)) + hourly("2", range(50, 250))
     end = T0 + timedelta(hours=249)  # vessel 1 falls silent 50 h before the end: open gap
-    events = detect_ais_gaps(track_points(rows), CTX, data_end_ts=end)
+    events = detect_ais_gaps(track_points(rows), replace(CTX, data_end_ts=end))
     assert events["vessel_id"].to_list() == ["1"]
     assert json.loads(events["attributes"][0])["open"] is True
     near_end = T0 + timedelta(hours=204)  # 5 h after vessel 1's last point: nothing
-    assert detect_ais_gaps(track_points(rows), CTX, data_end_ts=near_end).height == 0
+    assert detect_ais_gaps(track_points(rows), replace(CTX, data_end_ts=near_end)).height == 0
 
 
 def test_gap_across_segments_and_noise_is_one_gap() -> None:
@@ -96,14 +97,14 @@ def test_gap_across_segments_and_noise_is_one_gap() -> None:
 def test_open_gap_at_the_end_of_the_data() -> None:
     rows = hourly("1", range(10))
     end = T0 + timedelta(hours=30)
-    events = detect_ais_gaps(track_points(rows), CTX, data_end_ts=end)
+    events = detect_ais_gaps(track_points(rows), replace(CTX, data_end_ts=end))
     assert events.height == 1
     assert events["start_ts"][0] == T0 + timedelta(hours=9)
     assert events["end_ts"][0] == end
     assert json.loads(events["attributes"][0])["open"] is True
     assert events["confidence"][0] == 2  # offshore (3), one lower for being open
     near_end = T0 + timedelta(hours=14)  # 5 h after the last point: not a gap yet
-    assert detect_ais_gaps(track_points(rows), CTX, data_end_ts=near_end).height == 0
+    assert detect_ais_gaps(track_points(rows), replace(CTX, data_end_ts=near_end)).height == 0
 
 
 def _attributes(rows: list[tuple[str, float, float, float, float]]) -> list[dict[str, object]]:
@@ -125,7 +126,7 @@ def test_gap_properties(tracks: dict[str, list[int]], min_gap_h: float) -> None:
     config = GapConfig(min_gap_h=min_gap_h)
     end_min = 12_600
     end = T0 + timedelta(minutes=end_min)
-    events = detect_ais_gaps(track_points(rows), CTX, config, data_end_ts=end)
+    events = detect_ais_gaps(track_points(rows), replace(CTX, data_end_ts=end), config)
     # Every reported gap reaches the threshold, and each is a real silence of its vessel.
     assert (events["duration_h"] >= min_gap_h).all()
     expected = 0
@@ -136,10 +137,10 @@ def test_gap_properties(tracks: dict[str, list[int]], min_gap_h: float) -> None:
     # A vessel's gaps do not depend on the other vessels in the partition.
     for vessel in tracks:
         alone = [row for row in rows if row[0] == vessel]
-        own = detect_ais_gaps(track_points(alone), CTX, config, data_end_ts=end)
+        own = detect_ais_gaps(track_points(alone), replace(CTX, data_end_ts=end), config)
         mine = events.filter(pl.col("vessel_id") == vessel)
         assert own.sort("start_ts").equals(mine.sort("start_ts"))
     # Ids are stable across runs and unique.
-    again = detect_ais_gaps(track_points(rows), CTX, config, data_end_ts=end)
+    again = detect_ais_gaps(track_points(rows), replace(CTX, data_end_ts=end), config)
     assert again["event_id"].to_list() == events["event_id"].to_list()
     assert events["event_id"].n_unique() == events.height

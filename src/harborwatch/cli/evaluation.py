@@ -13,11 +13,15 @@ from typing import Any
 
 import click
 import polars as pl
-import pyarrow as pa
 
 from harborwatch.cli import output
-from harborwatch.cli.events import geo_dir_option, since_option, until_option
-from harborwatch.cli.options import parse_time, store_option
+from harborwatch.cli.options import (
+    geo_dir_option,
+    parse_time,
+    since_option,
+    store_option,
+    until_option,
+)
 from harborwatch.errors import InputError
 from harborwatch.evaluation.inject import InjectionPlan, inject_faults, inland_test
 from harborwatch.evaluation.score import recall_detail, score_events
@@ -109,7 +113,7 @@ def inject(
     faulty.write_parquet(out_dir / "injected.parquet")
     statics.write_parquet(out_dir / "statics.parquet")
     truth.write_parquet(out_dir / "truth.parquet")
-    output.write_table(_small_strings(truth.to_arrow()), "csv", out_dir / "truth.csv")
+    output.write_table(truth.to_arrow(), "csv", out_dir / "truth.csv")
     manifest = {
         "seed": seed,
         "plan": dataclasses.asdict(plan),
@@ -185,16 +189,6 @@ def _parse_hours(value: str) -> tuple[float, ...]:
     except ValueError:
         message = f"--gaps {value!r} is not a list of hours; e.g. --gaps 6.5,12,24"
         raise InputError(message) from None
-
-
-def _small_strings(table: pa.Table) -> pa.Table:
-    """``table`` with Polars' large strings as plain strings (the CSV writer's formula guard
-    joins them with plain-string literals)."""
-    fields = [
-        pa.field(f.name, pa.string()) if pa.types.is_large_string(f.type) else f
-        for f in table.schema
-    ]
-    return table.cast(pa.schema(fields))
 
 
 def _frame(table: Any) -> pl.DataFrame:

@@ -18,6 +18,9 @@ from harborwatch import __version__, schemas
 from harborwatch.ais.batch import ReadContext
 from harborwatch.ais.sources import FORMATS, expand_paths, read_file
 from harborwatch.cli import output
+from harborwatch.cli.evaluation import eval_group
+from harborwatch.cli.events import detect, events, vessel
+from harborwatch.cli.geo import sites_command
 from harborwatch.cli.options import (
     chunk_option,
     json_option,
@@ -302,6 +305,10 @@ def decode(
         )
     if strict and report.rejected:
         raise RejectedInputError(report.rejected)
+
+
+for command in (detect, events, vessel, sites_command, eval_group):
+    cli.add_command(command)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -35,6 +35,16 @@ limit_option = click.option(
     help="Rows shown in the table view (JSON has all).",
 )
 
+geo_dir_option = click.option(
+    "--geo-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    envvar="HARBORWATCH_GEO",
+    help="Reference geography folder (World Port Index, GFW anchorages, Natural Earth land), "
+    "e.g. ../shared/data/geo; default $HARBORWATCH_GEO, else the searoute ports.",
+)
+since_option = click.option("--since", help="From this UTC time (inclusive), YYYY-MM-DD[THH:MM].")
+until_option = click.option("--until", help="Up to this UTC time (exclusive).")
+
 
 def parse_date(value: str | None) -> date | None:
     """``--assume-date`` as a date (None when not given); usage error naming the value."""

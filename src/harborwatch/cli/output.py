@@ -54,7 +54,9 @@ def csv_safe(table: pa.Table) -> pa.Table:
     for column in table.columns:
         if pa.types.is_dictionary(column.type):
             column = column.cast(column.type.value_type)
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        if pa.types.is_large_string(column.type) or pa.types.is_string_view(column.type):
+            column = column.cast(pa.string())  # Polars hands over large strings
+        if pa.types.is_string(column.type):
             risky = pc.match_substring_regex(column, _FORMULA_START)
             column = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
         columns.append(column)

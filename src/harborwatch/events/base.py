@@ -16,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 import polars as pl
@@ -50,6 +51,8 @@ class DetectionContext:
 
     ``statics`` follows :data:`~harborwatch.schemas.STATICS` plus a ``vessel_id`` column;
     ``ports``, ``sites`` and ``watchlist`` follow their schemas. Empty tables mean "none known".
+    ``data_end_ts`` is when the observed data ends (gaps still open then are marked open); None
+    means the latest point given, which only holds when all vessels are in one call.
     """
 
     statics: pl.DataFrame = field(
@@ -60,6 +63,7 @@ class DetectionContext:
     ports: pl.DataFrame = field(default_factory=lambda: empty_frame(PORTS))
     sites: pl.DataFrame = field(default_factory=lambda: empty_frame(SITES))
     watchlist: pl.DataFrame = field(default_factory=lambda: empty_frame(WATCHLIST))
+    data_end_ts: datetime | None = None
 
 
 EVENT_COLUMNS = EVENTS.names

@@ -145,16 +145,14 @@ def detect_ais_gaps(
     points: pl.DataFrame,
     context: DetectionContext,
     config: GapConfig = GapConfig(),
-    *,
-    data_end_ts: datetime | None = None,
 ) -> pl.DataFrame:
     """Every AIS gap of at least ``config.min_gap_h``, one ``ais_gap`` event each.
 
-    ``data_end_ts`` is when the data ends (open gaps end there); it defaults to the latest ``ts``
-    in ``points``, which is only right for the whole data set: callers that run partitions (Dask)
-    must pass the data set's end so every partition gives the same answer. ``context`` is unused
-    (the shore distances come with the points).
+    Open gaps end at ``context.data_end_ts`` (when the data ends); without it, at the latest
+    ``ts`` in ``points``, which is only right for the whole data set: runs over partitions (Dask)
+    set it so every partition gives the same answer. Shore distances come with the points.
     """
+    data_end_ts = context.data_end_ts
     pts = UsablePoints(points)
     ts, starts = pts.ts_us, pts.starts
     min_gap_us = round(config.min_gap_h * US_PER_H)

@@ -1,0 +1,122 @@
+"""Jobs that read the store, run domain functions and write derived tables back.
+
+The domain code (:mod:`harborwatch.events.detect`) never sees the store; this module is the thin
+edge that loads its inputs, calls it, and replaces the derived tables atomically.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from harborwatch.events.base import DetectionContext, EventType
+from harborwatch.events.detect import DetectionConfig, build_track_points, detect_events
+from harborwatch.geo.reference import Geography
+from harborwatch.store import queries
+from harborwatch.store.store import Store
+from harborwatch.tracks.segment import summarise_segments
+
+DETECTION_STEPS = ("loading positions", "segmenting and locating", "detecting", "storing")
+
+
+@dataclass
+class DetectionReport:
+    """What one detection run read and wrote."""
+
+    positions: int = 0
+    vessels: int = 0
+    noise_points: int = 0
+    segments: int = 0
+    events: dict[str, int] = field(default_factory=dict)
+    events_stored: int = 0
+    elapsed_s: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def run_detection(
+    store: Store,
+    geography: Geography,
+    sites: pl.DataFrame | None = None,
+    watchlist: pl.DataFrame | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    config: DetectionConfig = DetectionConfig(),
+    types: Iterable[EventType] | None = None,
+    step: Callable[[str], None] = lambda _name: None,
+) -> DetectionReport:
+    """Detect events in the stored positions of ``[since, until)`` and store them.
+
+    Re-runs replace, never duplicate: stored events of the detected types that start inside the
+    window (and segments that start inside it) are replaced; the rest are kept.
+    """
+    started = time.perf_counter()
+    chosen = list(EventType) if types is None else list(types)
+    step(DETECTION_STEPS[0])
+    con = store.connect()
+    positions = _frame(queries.positions(con, since, until))
+    statics = _frame(queries.statics(con, until))
+    step(DETECTION_STEPS[1])
+    points = build_track_points(positions, geography, config)
+    step(DETECTION_STEPS[2])
+    context = DetectionContext(
+        statics=statics, ports=geography.ports, data_end_ts=_data_end(con, until)
+    )
+    if sites is not None:
+        context = replace(context, sites=sites)
+    if watchlist is not None:
+        context = replace(context, watchlist=watchlist)
+    events = detect_events(points, context, config, chosen)
+    segments = summarise_segments(points)
+    step(DETECTION_STEPS[3])
+    window, params = _window_sql(since, until)
+    kept_types = ", ".join(f"'{kind}'" for kind in chosen)
+    stored = store.replace_derived(
+        "events",
+        events.to_arrow(),
+        f"event_type NOT IN ({kept_types}) OR NOT ({window.format(ts='start_ts')})",
+        params,
+    )
+    store.replace_derived(
+        "segments", segments.to_arrow(), f"NOT ({window.format(ts='first_ts')})", params
+    )
+    return DetectionReport(
+        positions=positions.height,
+        vessels=points["vessel_id"].n_unique(),
+        noise_points=int(points["noise"].sum()),
+        segments=segments.height,
+        events=dict(events.group_by("event_type").len().sort("event_type").iter_rows()),
+        events_stored=stored,
+        elapsed_s=round(time.perf_counter() - started, 2),
+    )
+
+
+def _data_end(con: Any, until: datetime | None) -> datetime | None:
+    """When the stored data ends (or ``until``, if earlier): gaps still open then are open."""
+    row = con.execute("SELECT max(ts) FROM positions").fetchone()
+    end = row[0] if row else None
+    return min(end, until) if end is not None and until is not None else end or until
+
+
+def _frame(table: Any) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def _window_sql(since: datetime | None, until: datetime | None) -> tuple[str, list[Any]]:
+    """A condition template (``{ts}`` is the column) true inside ``[since, until)``."""
+    parts, params = ["TRUE"], []
+    if since is not None:
+        parts.append("{ts} >= ?::TIMESTAMPTZ")
+        params.append(since)
+    if until is not None:
+        parts.append("{ts} < ?::TIMESTAMPTZ")
+        params.append(until)
+    return " AND ".join(parts), params
