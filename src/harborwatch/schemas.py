@@ -141,6 +141,16 @@ SEGMENTS = pa.schema(
     ]
 )
 
+COVERAGE = pa.schema(
+    [
+        _field("source", pa.string(), "reader label of the data (nmea, sbarc, suez, ...)"),
+        _field("start_ts", UTC_TS, "the source's data starts", "UTC"),
+        _field("end_ts", UTC_TS, "and runs without a hole of min_gap_h until", "UTC"),
+    ]
+)
+"""When each source was recording (:mod:`harborwatch.tracks.coverage`): gaps are only counted
+where the data covers them."""
+
 PORTS = pa.schema(
     [
         _field("port_id", pa.string(), "stable id: wpi:<number>, gfw:<s2id>, searoute:<name>"),

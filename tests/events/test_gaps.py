@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import polars as pl
 from builders import T0, track_points
@@ -13,10 +13,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harborwatch.config import NM_M, GapConfig
-from harborwatch.events.base import DetectionContext
+from harborwatch.events.base import DetectionContext, empty_frame
 from harborwatch.events.gaps import detect_ais_gaps
+from harborwatch.schemas import COVERAGE
 
 CTX = DetectionContext()
+
+
+def covered_until(end: datetime) -> DetectionContext:
+    """A context whose one source (the builder's, unnamed) records from T0 until ``end``."""
+    coverage = pl.DataFrame(
+        {"source": [""], "start_ts": [T0], "end_ts": [end]},
+        schema=empty_frame(COVERAGE).schema,
+    )
+    return replace(CTX, coverage=coverage)
+
+
 ONE_DEG_LAT_M = 111_195.0  # great-circle metres per degree on the 6371.0088 km sphere
 
 
@@ -76,11 +88,11 @@ def test_near_shore_gap_has_lower_confidence() -> None:
 def test_clean_tracks_have_no_gaps() -> None:
     rows = hourly("1", range(200)) + hourly("2", range(50, 250))
     end = T0 + timedelta(hours=249)  # vessel 1 falls silent 50 h before the end: open gap
-    events = detect_ais_gaps(track_points(rows), replace(CTX, data_end_ts=end))
+    events = detect_ais_gaps(track_points(rows), covered_until(end))
     assert events["vessel_id"].to_list() == ["1"]
     assert json.loads(events["attributes"][0])["open"] is True
     near_end = T0 + timedelta(hours=204)  # 5 h after vessel 1's last point: nothing
-    assert detect_ais_gaps(track_points(rows), replace(CTX, data_end_ts=near_end)).height == 0
+    assert detect_ais_gaps(track_points(rows), covered_until(near_end)).height == 0
 
 
 def test_gap_across_segments_and_noise_is_one_gap() -> None:
@@ -97,14 +109,34 @@ def test_gap_across_segments_and_noise_is_one_gap() -> None:
 def test_open_gap_at_the_end_of_the_data() -> None:
     rows = hourly("1", range(10))
     end = T0 + timedelta(hours=30)
-    events = detect_ais_gaps(track_points(rows), replace(CTX, data_end_ts=end))
+    events = detect_ais_gaps(track_points(rows), covered_until(end))
     assert events.height == 1
     assert events["start_ts"][0] == T0 + timedelta(hours=9)
     assert events["end_ts"][0] == end
     assert json.loads(events["attributes"][0])["open"] is True
     assert events["confidence"][0] == 2  # offshore (3), one lower for being open
     near_end = T0 + timedelta(hours=14)  # 5 h after the last point: not a gap yet
-    assert detect_ais_gaps(track_points(rows), replace(CTX, data_end_ts=near_end)).height == 0
+    assert detect_ais_gaps(track_points(rows), covered_until(near_end)).height == 0
+
+
+def test_silence_the_data_does_not_cover_is_no_gap() -> None:
+    """Two recordings of one source a week apart: the week between is a hole in the data."""
+    rows = [*hourly("1", range(10)), *hourly("1", range(200, 210))]
+    files = ["early"] * 10 + ["late"] * 10
+    assert detect_ais_gaps(track_points(rows, file_id=files), CTX).height == 0
+    # The same silence inside one continuous recording (another vessel heard throughout) is a gap.
+    busy = hourly("2", range(0, 210, 3))
+    both = track_points([*rows, *busy], file_id=files + ["busy"] * len(busy))
+    events = detect_ais_gaps(both, CTX)
+    assert events["vessel_id"].to_list() == ["1"] and events["duration_h"].to_list() == [191.0]
+
+
+def test_open_gap_ends_where_its_source_stops_recording() -> None:
+    rows = [*hourly("1", range(10)), *hourly("2", range(40))]
+    sources = ["nmea"] * 10 + ["sbarc"] * 40  # vessel 1's source stops when vessel 1 does
+    assert detect_ais_gaps(track_points(rows, source=sources), CTX).height == 0
+    events = detect_ais_gaps(track_points(rows), CTX)  # one source heard until hour 39
+    assert events["end_ts"].to_list() == [T0 + timedelta(hours=39)]
 
 
 def _attributes(rows: list[tuple[str, float, float, float, float]]) -> list[dict[str, object]]:
@@ -126,7 +158,7 @@ def test_gap_properties(tracks: dict[str, list[int]], min_gap_h: float) -> None:
     config = GapConfig(min_gap_h=min_gap_h)
     end_min = 12_600
     end = T0 + timedelta(minutes=end_min)
-    events = detect_ais_gaps(track_points(rows), replace(CTX, data_end_ts=end), config)
+    events = detect_ais_gaps(track_points(rows), covered_until(end), config)
     # Every reported gap reaches the threshold, and each is a real silence of its vessel.
     assert (events["duration_h"] >= min_gap_h).all()
     expected = 0
@@ -137,10 +169,10 @@ def test_gap_properties(tracks: dict[str, list[int]], min_gap_h: float) -> None:
     # A vessel's gaps do not depend on the other vessels in the partition.
     for vessel in tracks:
         alone = [row for row in rows if row[0] == vessel]
-        own = detect_ais_gaps(track_points(alone), replace(CTX, data_end_ts=end), config)
+        own = detect_ais_gaps(track_points(alone), covered_until(end), config)
         mine = events.filter(pl.col("vessel_id") == vessel)
         assert own.sort("start_ts").equals(mine.sort("start_ts"))
     # Ids are stable across runs and unique.
-    again = detect_ais_gaps(track_points(rows), replace(CTX, data_end_ts=end), config)
+    again = detect_ais_gaps(track_points(rows), covered_until(end), config)
     assert again["event_id"].to_list() == events["event_id"].to_list()
     assert events["event_id"].n_unique() == events.height

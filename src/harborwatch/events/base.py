@@ -16,13 +16,12 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 
 import polars as pl
 import pyarrow as pa
 
-from harborwatch.schemas import EVENTS, PORTS, SITES, STATICS, WATCHLIST
+from harborwatch.schemas import COVERAGE, EVENTS, PORTS, SITES, STATICS, WATCHLIST
 
 
 class EventType(StrEnum):
@@ -51,8 +50,9 @@ class DetectionContext:
 
     ``statics`` follows :data:`~harborwatch.schemas.STATICS` plus a ``vessel_id`` column;
     ``ports``, ``sites`` and ``watchlist`` follow their schemas. Empty tables mean "none known".
-    ``data_end_ts`` is when the observed data ends (gaps still open then are marked open); None
-    means the latest point given, which only holds when all vessels are in one call.
+    ``coverage`` (:data:`~harborwatch.schemas.COVERAGE`) says when each source was recording;
+    empty means "as far as the given points show", which only holds when all vessels of the data
+    are in one call (runs over partitions pass the whole data's coverage).
     """
 
     statics: pl.DataFrame = field(
@@ -63,7 +63,7 @@ class DetectionContext:
     ports: pl.DataFrame = field(default_factory=lambda: empty_frame(PORTS))
     sites: pl.DataFrame = field(default_factory=lambda: empty_frame(SITES))
     watchlist: pl.DataFrame = field(default_factory=lambda: empty_frame(WATCHLIST))
-    data_end_ts: datetime | None = None
+    coverage: pl.DataFrame = field(default_factory=lambda: empty_frame(COVERAGE))
 
 
 EVENT_COLUMNS = EVENTS.names

@@ -3,8 +3,11 @@
 
 A gap is about the transmitter being unheard, so it is measured between consecutive non-noise
 points of one ``vessel_id`` whatever their segments (the segmenter closes a segment after a day of
-silence, so a per-segment rule would miss every gap longer than a day). A vessel whose last point
-lies at least ``min_gap_h`` before the end of the data has an *open* gap that ends at that time.
+silence, so a per-segment rule would miss every gap longer than a day). Only silence the data
+covers counts (:mod:`harborwatch.tracks.coverage`): the source of the point before the gap, or of
+the point after it, must have been recording through the whole gap. A vessel whose last point lies
+at least ``min_gap_h`` before the end of its source's coverage window has an *open* gap that ends
+there.
 
 Confidence: 4 likely intentional (Welch et al. 2022: at least 12 h, starting at least 50 nm from
 shore, at least 14 positions in the 12 h before); 3 starting offshore; 2 starting within
@@ -14,14 +17,13 @@ shore distance known; open gaps one lower (their end is unknown), never below 1.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import numba
 import numpy as np
 import polars as pl
 
 from harborwatch.config import NM_M, GapConfig
 from harborwatch.events.base import DetectionContext, EventType, finish_events
+from harborwatch.tracks.coverage import coverage_windows, window_bounds
 
 EARTH_RADIUS_M = 6_371_008.8
 """Mean Earth radius (IUGG), for great-circle distances."""
@@ -30,8 +32,9 @@ US_PER_H = 3_600_000_000
 """Microseconds in an hour: timestamps are compared as int64 microseconds."""
 
 RULE = (
-    "consecutive non-noise positions of one vessel at least min_gap_h apart, or the last position "
-    "at least min_gap_h before the end of the data (open); likely_intentional when at least "
+    "consecutive non-noise positions of one vessel at least min_gap_h apart while the data covers "
+    "the time between, or the last position at least min_gap_h before its source's data ends "
+    "(open); likely_intentional when at least "
     "intentional_min_gap_h long, starting at least intentional_min_shore_distance_m from shore "
     "with at least intentional_min_positions_before positions in the positions_before_window_h "
     "before (Welch et al. 2022)"
@@ -148,22 +151,29 @@ def detect_ais_gaps(
 ) -> pl.DataFrame:
     """Every AIS gap of at least ``config.min_gap_h``, one ``ais_gap`` event each.
 
-    Open gaps end at ``context.data_end_ts`` (when the data ends); without it, at the latest
-    ``ts`` in ``points``, which is only right for the whole data set: runs over partitions (Dask)
-    set it so every partition gives the same answer. Shore distances come with the points.
+    Coverage comes from ``context.coverage``; when that is empty it is computed from ``points``,
+    which is only right for the whole data set (runs over partitions pass the whole data's).
+    Shore distances come with the points.
     """
-    data_end_ts = context.data_end_ts
     pts = UsablePoints(points)
     ts, starts = pts.ts_us, pts.starts
     min_gap_us = round(config.min_gap_h * US_PER_H)
+    coverage = context.coverage
+    if coverage.height == 0:
+        coverage = coverage_windows(points, config.min_gap_h)
     after = np.flatnonzero(~starts[1:] & (np.diff(ts) >= min_gap_us)) + 1
+    _, window_end = _bounds(pts, coverage, after - 1)
+    window_start, _ = _bounds(pts, coverage, after)
+    covered = (window_end >= ts[after]) | (window_start <= ts[after - 1])
+    after = after[covered]
     last = np.flatnonzero(pts.ends())
-    end_us = (int(ts.max()) if pts.size else 0) if data_end_ts is None else _to_us(data_end_ts)
-    open_last = last[end_us - ts[last] >= min_gap_us]
+    _, last_end = _bounds(pts, coverage, last)
+    is_open = last_end - ts[last] >= min_gap_us
+    open_last, open_end = last[is_open], last_end[is_open]
     before = np.concatenate([after - 1, open_last])
     first = np.maximum.accumulate(np.where(starts, np.arange(pts.size), 0))[before]
     window_us = round(config.positions_before_window_h * US_PER_H)
-    rows = _gap_rows(pts.take(before, _COLUMNS), pts.take(after, _COLUMNS), end_us)
+    rows = _gap_rows(pts.take(before, _COLUMNS), pts.take(after, _COLUMNS), open_end)
     rows = rows.with_columns(
         pl.Series("positions_before", _count_before(ts, first, before, window_us), pl.Int64)
     )
@@ -177,13 +187,17 @@ def detect_ais_gaps(
     )
 
 
-def _to_us(value: datetime) -> int:
-    series = pl.Series([value], dtype=pl.Datetime("us", "UTC"))
-    return int(epoch_us(series)[0])
+def _bounds(
+    pts: UsablePoints, coverage: pl.DataFrame, index: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (µs) of the coverage window holding each usable point at ``index``."""
+    rows = pts.take(index, ("source", "ts"))
+    return window_bounds(coverage, rows["source"], rows["ts"])
 
 
-def _gap_rows(prev: pl.DataFrame, nxt: pl.DataFrame, end_us: int) -> pl.DataFrame:
-    """One row per gap: the point before it, the point after (null for open gaps), distances.
+def _gap_rows(prev: pl.DataFrame, nxt: pl.DataFrame, open_end_us: np.ndarray) -> pl.DataFrame:
+    """One row per gap: the point before it, the point after (null for open gaps, which end at
+    ``open_end_us``), distances.
 
     Durations are computed in NumPy (exact division), so a gap's figures do not depend on which
     other rows share the frame.
@@ -193,7 +207,8 @@ def _gap_rows(prev: pl.DataFrame, nxt: pl.DataFrame, end_us: int) -> pl.DataFram
     distance_m = haversine_m(
         prev["lon"].to_numpy(), prev["lat"].to_numpy(), nxt["lon"].to_numpy(), nxt["lat"].to_numpy()
     )
-    end_ts = nxt["ts"].fill_null(pl.lit(end_us).cast(pl.Datetime("us", "UTC")))
+    open_end = pl.Series(np.concatenate([np.zeros(n_closed, np.int64), open_end_us]))
+    end_ts = nxt["ts"].fill_null(open_end.cast(pl.Datetime("us", "UTC")))
     duration_h = (epoch_us(end_ts) - epoch_us(prev["ts"])) / US_PER_H
     return pl.DataFrame(
         {

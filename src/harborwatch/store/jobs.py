@@ -19,6 +19,7 @@ from harborwatch.events.detect import DetectionConfig, build_track_points, detec
 from harborwatch.geo.reference import Geography
 from harborwatch.store import queries
 from harborwatch.store.store import Store
+from harborwatch.tracks.coverage import merge_spans
 from harborwatch.tracks.segment import summarise_segments
 
 DETECTION_STEPS = ("loading positions", "segmenting and locating", "detecting", "storing")
@@ -65,9 +66,8 @@ def run_detection(
     step(DETECTION_STEPS[1])
     points = build_track_points(positions, geography, config)
     step(DETECTION_STEPS[2])
-    context = DetectionContext(
-        statics=statics, ports=geography.ports, data_end_ts=_data_end(con, until)
-    )
+    coverage = merge_spans(_frame(queries.file_spans(con)), config.ais_gap.min_gap_h)
+    context = DetectionContext(statics=statics, ports=geography.ports, coverage=coverage)
     if sites is not None:
         context = replace(context, sites=sites)
     if watchlist is not None:
@@ -95,13 +95,6 @@ def run_detection(
         events_stored=stored,
         elapsed_s=round(time.perf_counter() - started, 2),
     )
-
-
-def _data_end(con: Any, until: datetime | None) -> datetime | None:
-    """When the stored data ends (or ``until``, if earlier): gaps still open then are open."""
-    row = con.execute("SELECT max(ts) FROM positions").fetchone()
-    end = row[0] if row else None
-    return min(end, until) if end is not None and until is not None else end or until
 
 
 def _frame(table: Any) -> pl.DataFrame:

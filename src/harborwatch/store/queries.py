@@ -114,6 +114,14 @@ def positions(
     ).to_arrow_table()
 
 
+def file_spans(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The time span of the positions of each ingested file, with the reader that read it."""
+    return con.sql(
+        "SELECT CAST(source AS VARCHAR) AS source, file_id, min(ts) AS start_ts, "
+        "max(ts) AS end_ts FROM positions GROUP BY ALL"
+    ).to_arrow_table()
+
+
 def statics(con: duckdb.DuckDBPyConnection, until: datetime | None = None) -> pa.Table:
     """All static reports up to ``until`` with their ``vessel_id``, ordered by vessel and time."""
     return con.sql(
