@@ -320,7 +320,13 @@ def _nearest_kernel(
                 continue
             lo = offsets[r]
             hi = offsets[r + 1]
-            pos = lo + np.searchsorted(plon[lo:hi], x)
+            pos, top = lo, hi  # first port of the row east of x (binary search, no slice)
+            while pos < top:
+                mid = (pos + top) >> 1
+                if plon[mid] < x:
+                    pos = mid + 1
+                else:
+                    top = mid
             # Outward from the query's longitude, east then west, wrapping at the antimeridian.
             for direction in (1, -1):
                 k = pos if direction == 1 else pos - 1

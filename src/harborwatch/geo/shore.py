@@ -23,7 +23,7 @@ SHA-256, then answered by one Numba pass over the positions:
 Accuracy (tests compare with shapely on the same polygons): on_land agrees exactly; distances
 within 5 km of the coast match to within 60 m; further out the site bound stays within 2 % (in
 the eastern Mediterranean at most 1.7 km at 160 km, typically tens of metres). Natural Earth
-1:50 m itself places coasts within about 1-2 km. Build about 2-6 s; the cache is ~40 MB.
+1:50 m itself places coasts within about 1-2 km. Build about 2-6 s; the cache is ~50 MB.
 """
 
 from __future__ import annotations
