@@ -214,11 +214,92 @@ TABLES: dict[str, pa.Schema] = {
     "quarantine": QUARANTINE,
 }
 
+SCENES = pa.schema(
+    [
+        _field("scene_id", pa.string(), "deterministic: hash of the image bytes, site and time"),
+        _field("site_id", pa.string(), "site the scene shows"),
+        _field("acquired_ts", UTC_TS, "acquisition time (date at 00:00 when only a date)", "UTC"),
+        _field("path", pa.string(), "image file as registered"),
+        _field("sha256", pa.string(), "SHA-256 of the image file"),
+        _field("sensor", pa.string(), "sensor or product name, free text"),
+        _field("gsd_m", pa.float64(), "ground sample distance", "m"),
+        _field("width_px", pa.int32(), "image width", "px"),
+        _field("height_px", pa.int32(), "image height", "px"),
+        _field("bands", pa.int16(), "number of bands"),
+        _field("crs", pa.string(), "CRS as EPSG code or WKT; null for pixel-space images"),
+        _field("transform", pa.list_(pa.float64()), "affine pixel->CRS (a, b, c, d, e, f)"),
+        _field("footprint_wkt", pa.string(), "image outline in lon/lat (WKT); null if unknown"),
+        _field("simulated", pa.bool_(), "images harborwatch altered (objects painted out)"),
+        _field("note", pa.string(), "provenance, licence, what was simulated"),
+    ]
+)
+
+ZONES = pa.schema(
+    [
+        _field("zone_id", pa.string(), "short id, unique within the site"),
+        _field("site_id", pa.string(), "site the zone belongs to"),
+        _field("name", pa.string(), "display name, e.g. northern piers"),
+        _field("geometry_wkt", pa.string(), "polygon in lon/lat (WKT); null for pixel zones"),
+        _field("scene_id", pa.string(), "pixel zones: the scene whose pixels they are drawn in"),
+        _field("pixel_wkt", pa.string(), "polygon in that scene's pixels (WKT); null otherwise"),
+    ]
+)
+
+DETECTIONS = pa.schema(
+    [
+        _field("detection_id", pa.string(), "deterministic: hash of scene, source and polygon"),
+        _field("scene_id", pa.string(), "scene the object was found in"),
+        _field("class", pa.string(), "DOTA names where they fit: ship, small-vehicle, ..."),
+        _field("score", pa.float32(), "detector score 0-1; 1 for annotations"),
+        _field("pixel_wkt", pa.string(), "outline (oriented box or polygon) in pixels (WKT)"),
+        _field("x_px", pa.float64(), "centre column", "px"),
+        _field("y_px", pa.float64(), "centre row", "px"),
+        _field("lon", pa.float64(), "centre longitude when georeferenced", "deg"),
+        _field("lat", pa.float64(), "centre latitude when georeferenced", "deg"),
+        _field("length_m", pa.float64(), "long side of the outline", "m"),
+        _field("width_m", pa.float64(), "short side of the outline", "m"),
+        _field("angle_deg", pa.float64(), "orientation of the long side from the x axis", "deg"),
+        _field("source", pa.string(), "detector name and version, or annotation file"),
+    ]
+)
+
+ZONE_COUNTS = pa.schema(
+    [
+        _field("scene_id", pa.string(), "scene counted"),
+        _field("site_id", pa.string(), "its site"),
+        _field("acquired_ts", UTC_TS, "its acquisition time", "UTC"),
+        _field("zone_id", pa.string(), 'zone ("all" when the site has none: the whole image)'),
+        _field("class", pa.string(), "object class"),
+        _field("count", pa.int64(), "objects whose centre lies in the zone"),
+    ]
+)
+
+CHANGES = pa.schema(
+    [
+        _field("change_id", pa.string(), "deterministic: hash of both scenes and detections"),
+        _field("site_id", pa.string(), "site"),
+        _field("before_scene_id", pa.string(), "earlier scene"),
+        _field("after_scene_id", pa.string(), "later scene"),
+        _field("zone_id", pa.string(), "zone of the object"),
+        _field("class", pa.string(), "object class"),
+        _field("status", pa.string(), "matched, removed or added"),
+        _field("before_detection_id", pa.string(), "the object before (null when added)"),
+        _field("after_detection_id", pa.string(), "the object after (null when removed)"),
+        _field("lon", pa.float64(), "object position when georeferenced", "deg"),
+        _field("lat", pa.float64(), "object position when georeferenced", "deg"),
+        _field("offset_m", pa.float64(), "distance between matched objects", "m"),
+    ]
+)
+
 DERIVED_TABLES: dict[str, pa.Schema] = {
     "segments": SEGMENTS,
     "events": EVENTS,
+    "scenes": SCENES,
+    "zones": ZONES,
+    "detections": DETECTIONS,
 }
-"""Tables computed from the stored AIS (``harborwatch detect``); each is replaced as a whole."""
+"""Tables written by jobs rather than ingest (events, imagery); each write replaces the table
+atomically, keeping the rows the job says to keep (:meth:`Store.replace_derived`)."""
 
 VESSEL_KEY_SQL = "coalesce(CAST(mmsi AS VARCHAR), vessel_key)"
 """SQL expression of the key a vessel is listed and tracked under."""
