@@ -56,3 +56,17 @@ def test_missing_reference_file_names_it(tmp_path: Path) -> None:
     (tmp_path / "wpi").mkdir()
     with pytest.raises(InputError, match=r"UpdatedPub150\.csv"):
         load_geography(tmp_path)
+
+
+def test_fallback_without_reference_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """searoute ports and the global-land-mask raster, when no --geo-dir is given."""
+    monkeypatch.setenv("HARBORWATCH_CACHE", str(tmp_path))
+    geography = load_geography(None)
+    assert set(geography.ports["source"]) == {"searoute"}
+    lon = np.array([35.874, 36.72, 18.0])  # Tartus piers, Homs, mid-Mediterranean
+    lat = np.array([34.915, 34.73, 34.0])
+    distance_m, on_land = geography.shore.lookup(lon, lat)
+    assert on_land.tolist() == [False, True, False]
+    assert distance_m[0] < 3_000 and distance_m[1] == 0 and distance_m[2] > 92_600
+    rows, _ = geography.port_index.nearest(lon[:1], lat[:1], 10_000.0)
+    assert geography.ports["port_id"][int(rows[0])] == "searoute:SYTTS"  # "Tartous"

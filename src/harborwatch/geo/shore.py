@@ -29,7 +29,9 @@ the eastern Mediterranean at most 1.7 km at 160 km, typically tens of metres). N
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+from importlib import resources
 from pathlib import Path
 
 import numba
@@ -47,7 +49,11 @@ SITE_SPACING_M = 1_000.0
 """Sites are placed along coast segments at most this far apart."""
 NEAR_COAST_M = 5_000.0
 """Positions whose corner bound is below this get the exact segment distance."""
-CACHE_VERSION = "shore-v1"
+MASK_FILE = "globe_combined_mask_compressed.npz"
+"""The land raster inside the global-land-mask package (21600 x 43200, north row first)."""
+MASK_SAMPLE = 3
+"""Every third pixel of it is kept (0.025°): 100 MB in memory instead of 900 MB."""
+CACHE_VERSION = "shore-v2"
 """Bump when the cached arrays change meaning."""
 
 WATER, LAND, COAST = 0, 1, 2
@@ -60,6 +66,7 @@ _ARRAYS = (
     "cell_state",
     "bucket_offsets",
     "bucket_segments",
+    "land_bits",
 )
 
 
@@ -85,10 +92,10 @@ class ShoreDistance:
                 "a folder with naturalearth/ne_50m_land.json"
             )
         data = path.read_bytes()
-        key = hashlib.sha256(data + CACHE_VERSION.encode()).hexdigest()[:24]
-        folder = cache_dir() / "shore" / key
-        if all((folder / f"{name}.npy").is_file() for name in _ARRAYS):
-            return cls({name: np.load(folder / f"{name}.npy") for name in _ARRAYS})
+        folder = cache_dir() / "shore" / _cache_key(data, "polygons")
+        cached = _load(folder)
+        if cached is not None:
+            return cls(cached)
         try:
             geometry = shapely.from_geojson(data.decode("utf-8"))
         except (shapely.errors.GEOSException, UnicodeDecodeError) as exc:
@@ -102,11 +109,28 @@ class ShoreDistance:
 
     @classmethod
     def from_land_mask(cls) -> ShoreDistance:
-        """The lookup built from the ``global-land-mask`` package (no reference files)."""
-        raise InputError(
-            "no built-in land data is available yet; pass --geo-dir pointing at a folder with "
-            "naturalearth/ne_50m_land.json"
-        )
+        """The lookup built from the ``global-land-mask`` package's 1 km GLOBE land mask (MIT),
+        for use without reference files: sampled every 3 pixels (0.025°, ~2.8 km), coast
+        segments along the pixel edges, land from the mask's bits. Coarser than Natural Earth
+        polygons: expect coasts to be off by up to ~3 km."""
+        try:
+            source = resources.files("global_land_mask").joinpath(MASK_FILE)
+            data = source.read_bytes()
+        except (ModuleNotFoundError, FileNotFoundError) as exc:
+            raise InputError(
+                "no built-in land data: `pip install global-land-mask`, or pass --geo-dir "
+                "pointing at a folder with naturalearth/ne_50m_land.json"
+            ) from exc
+        folder = cache_dir() / "shore" / _cache_key(data, "mask")
+        cached = _load(folder)
+        if cached is not None:
+            return cls(cached)
+        with np.load(io.BytesIO(data)) as archive:
+            ocean = archive["mask"][1::MASK_SAMPLE, 1::MASK_SAMPLE][::-1]  # rows south to north
+        mask = ~ocean  # the package's mask is True at sea
+        arrays = build_mask_arrays(np.ascontiguousarray(mask))
+        _save(folder, arrays)
+        return cls(arrays)
 
     def distance_m(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Great-circle distance in metres to the nearest coast; 0 on land, NaN for NaN input."""
@@ -133,7 +157,20 @@ class ShoreDistance:
             a["cell_state"],
             a["bucket_offsets"],
             a["bucket_segments"],
+            a["land_bits"],
         )
+
+
+def _cache_key(data: bytes, kind: str) -> str:
+    """Cache folder name: the source's SHA-256 with the algorithm version and source kind."""
+    return hashlib.sha256(data + f"{CACHE_VERSION}/{kind}".encode()).hexdigest()[:24]
+
+
+def _load(folder: Path) -> dict[str, np.ndarray] | None:
+    """The cached arrays, or None when any is missing."""
+    if not all((folder / f"{name}.npy").is_file() for name in _ARRAYS):
+        return None
+    return {name: np.load(folder / f"{name}.npy") for name in _ARRAYS}
 
 
 def _save(folder: Path, arrays: dict[str, np.ndarray]) -> None:
@@ -172,7 +209,56 @@ def build_arrays(geometry: shapely.Geometry) -> dict[str, np.ndarray]:
         "cell_state": cell_state,
         "bucket_offsets": offsets,
         "bucket_segments": members,
+        "land_bits": np.zeros((0, 0), dtype=np.uint8),
     }
+
+
+def build_mask_arrays(mask: np.ndarray) -> dict[str, np.ndarray]:
+    """All lookup arrays from a global land raster (rows south to north from -90°, columns
+    from -180°, square pixels): coast segments are the pixel edges between land and water."""
+    step = 180.0 / mask.shape[0]
+    segments = _pixel_edges(mask, step)
+    site_lon, site_lat, site_seg = _sites(segments)
+    site_xyz = np.ascontiguousarray(unit_vectors(site_lon, site_lat))
+    corner_site = _propagate(_seed_corners(site_lon, site_lat, site_xyz), site_xyz)
+    offsets, members = _buckets(site_lon, site_lat, site_seg)
+    no_neighbour = np.full(len(segments), -1, dtype=np.int32)
+    return {
+        "segments": segments,
+        "seg_prev": no_neighbour,
+        "seg_next": no_neighbour,
+        "site_xyz": site_xyz,
+        "corner_site": _climb_corners(corner_site, site_xyz),
+        "cell_state": _mask_cell_state(mask),
+        "bucket_offsets": offsets,
+        "bucket_segments": members,
+        "land_bits": np.packbits(mask, axis=1),
+    }
+
+
+def _pixel_edges(mask: np.ndarray, step: float) -> np.ndarray:
+    """(x1, y1, x2, y2) of every pixel edge with land on one side and water on the other
+    (columns wrap at the antimeridian)."""
+    rows, cols = np.nonzero(mask[:-1] != mask[1:])  # between row r and r + 1
+    y = (rows + 1) * step - 90.0
+    x = cols * step - 180.0
+    horizontal = np.column_stack([x, y, x + step, y])
+    rows, cols = np.nonzero(mask != np.roll(mask, -1, axis=1))  # between col c and c + 1
+    x = (cols + 1) * step - 180.0
+    y = rows * step - 90.0
+    vertical = np.column_stack([x, y, x, y + step])
+    return np.ascontiguousarray(np.concatenate([horizontal, vertical]))
+
+
+def _mask_cell_state(mask: np.ndarray) -> np.ndarray:
+    """LAND / WATER where every pixel of the cell agrees, COAST otherwise and next to it."""
+    n_rows, n_cols = _grid_shape()
+    blocks = mask.reshape(n_rows, mask.shape[0] // n_rows, n_cols, mask.shape[1] // n_cols)
+    land = blocks.all(axis=(1, 3))
+    mixed = np.asarray(blocks.any(axis=(1, 3)) & ~land)
+    state = np.where(land, LAND, WATER).astype(np.uint8)
+    state[_grow(mixed)] = COAST
+    return state
 
 
 def _ring_edges(
@@ -341,6 +427,20 @@ def _chord2(site_xyz: np.ndarray, k: int, x: float, y: float, z: float) -> float
     return (site_xyz[k, 0] - x) ** 2 + (site_xyz[k, 1] - y) ** 2 + (site_xyz[k, 2] - z) ** 2
 
 
+def _grow(flags: np.ndarray) -> np.ndarray:
+    """``flags`` with every cell's eight neighbours set too (columns wrap)."""
+    grown = flags.copy()
+    for dr in (-1, 0, 1):
+        shifted = np.roll(flags, dr, axis=0)
+        if dr == 1:
+            shifted[0] = False
+        elif dr == -1:
+            shifted[-1] = False
+        for dc in (-1, 0, 1):
+            grown |= np.roll(shifted, dc, axis=1)
+    return grown
+
+
 def _cell_state(edges: np.ndarray, site_lon: np.ndarray, site_lat: np.ndarray) -> np.ndarray:
     """WATER / LAND by the cell centre (even-odd scanline over all ring edges), COAST where a
     site lies in the cell or one of its eight neighbours."""
@@ -350,15 +450,7 @@ def _cell_state(edges: np.ndarray, site_lon: np.ndarray, site_lat: np.ndarray) -
     rows = np.clip(np.floor((site_lat + 90.0) / CORNER_DEG).astype(np.int64), 0, n_rows - 1)
     cols = np.floor((site_lon + 180.0) / CORNER_DEG).astype(np.int64) % n_cols
     coast[rows, cols] = True
-    grown = coast.copy()
-    for dr in (-1, 0, 1):
-        shifted = np.roll(coast, dr, axis=0)
-        if dr == 1:
-            shifted[0] = False
-        elif dr == -1:
-            shifted[-1] = False
-        for dc in (-1, 0, 1):
-            grown |= np.roll(shifted, dc, axis=1)
+    grown = _grow(coast)
     state[grown] = COAST
     return state
 
@@ -433,6 +525,7 @@ def _lookup_kernel(
     cell_state: np.ndarray,
     bucket_offsets: np.ndarray,
     bucket_segments: np.ndarray,
+    land_bits: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     n = lon.shape[0]
     dist = np.empty(n, dtype=np.float64)
@@ -483,6 +576,11 @@ def _lookup_kernel(
             b_rows,
             b_cols,
         )
+        if land_bits.shape[0] > 0:  # a land raster: its bit decides
+            step = 180.0 / land_bits.shape[0]
+            pr = min(int((y + 90.0) / step), land_bits.shape[0] - 1)
+            pc = int((x + 180.0) / step) % (land_bits.shape[1] * 8)
+            on_land = (land_bits[pr, pc >> 3] >> (7 - (pc & 7))) & 1 == 1
         if state == COAST and on_land:
             dist[i] = 0.0
             land[i] = True
