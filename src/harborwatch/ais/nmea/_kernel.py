@@ -284,16 +284,27 @@ def line_bounds(buf, length):
 # ---------------------------------------------------------------- small parsers
 
 
+def _hex_table() -> np.ndarray:
+    """Value of every hex digit byte (either case), -1 for every other byte."""
+    table = np.full(256, -1, np.int64)
+    for digits, first in ((b"0123456789", 0), (b"ABCDEF", 10), (b"abcdef", 10)):
+        table[np.frombuffer(digits, np.uint8)] = np.arange(first, first + len(digits))
+    return table
+
+
+_HEX = _hex_table()
+"""Looked up rather than range-tested: checksum digits are letters or digits at random, so range
+tests mispredicted."""
+
+
 @njit(cache=True, nogil=True, inline="always")
-def _hex(c):
-    """Value of one hex digit (either case), or -1."""
-    if 48 <= c <= 57:
-        return c - 48
-    if 65 <= c <= 70:
-        return c - 55
-    if 97 <= c <= 102:
-        return c - 87
-    return -1
+def _given_checksum(buf, star, e):
+    """Value of the two hex digits after the ``*`` at ``star`` (before ``e``), or -1."""
+    if star + 2 >= e:
+        return -1
+    high = _HEX[buf[star + 1]]
+    low = _HEX[buf[star + 2]]
+    return -1 if (high | low) < 0 else high * 16 + low
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -1066,9 +1077,9 @@ def _pghp(buf, p, e, scratch):
     0); the fields are then read between them.
     """
     star, x, nc = _scan_fields(buf, p + 1, e, scratch, 12)
-    if star + 2 >= e or _hex(buf[star + 1]) < 0 or _hex(buf[star + 2]) < 0:
+    given = _given_checksum(buf, star, e)
+    if given < 0:
         return R_MALFORMED, D_NO_CHECKSUM, 0, 0, NO_TS, -1, -1
-    given = _hex(buf[star + 1]) * 16 + _hex(buf[star + 2])
     if given != x:
         return R_BAD_CHECKSUM, D_CHECKSUM, given, x, NO_TS, -1, -1
     if nc < 12:
@@ -1128,9 +1139,9 @@ def _scan_sentence(buf, p, e, scratch):
     reason -1 when the sentence is sound, _SKIP when it is not VDM/VDO.
     """
     star, x, nc = _scan_fields(buf, p + 1, e, scratch, 8)
-    if star + 2 >= e or _hex(buf[star + 1]) < 0 or _hex(buf[star + 2]) < 0:
+    given = _given_checksum(buf, star, e)
+    if given < 0:
         return R_MALFORMED, D_NO_CHECKSUM, 0, 0, e, NO_TS, -1, -1
-    given = _hex(buf[star + 1]) * 16 + _hex(buf[star + 2])
     k = star + 3
     seg_end = e
     trail_ts = NO_TS
