@@ -14,9 +14,9 @@ from harborwatch.errors import InputError
 from harborwatch.evaluation.inject import (
     TRUTH_COLUMNS,
     InjectionPlan,
-    haversine_m,
     inject_faults,
 )
+from harborwatch.geo.distance import haversine_m
 from harborwatch.schemas import POSITIONS
 
 COAST_LON = -123.0

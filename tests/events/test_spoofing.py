@@ -11,7 +11,8 @@ from builders import Row, track_points
 
 from harborwatch.config import SpoofingConfig
 from harborwatch.events.base import DetectionContext
-from harborwatch.events.spoofing import detect_spoofing, haversine_m
+from harborwatch.events.spoofing import detect_spoofing
+from harborwatch.geo.distance import haversine_m_expr
 
 CONTEXT = DetectionContext()
 
@@ -167,7 +168,7 @@ def test_circling_found_with_centre_radius_and_direction(with_course: bool) -> N
     assert found["direction"] == "clockwise"
     assert found["radius_m"] == pytest.approx(1_000, rel=0.02)
     centre_m = pl.select(
-        haversine_m(pl.lit(event["lon"]), pl.lit(event["lat"]), pl.lit(35.5), pl.lit(34.9))
+        haversine_m_expr(pl.lit(event["lon"]), pl.lit(event["lat"]), pl.lit(35.5), pl.lit(34.9))
     ).item()
     assert centre_m < 100
     assert event["duration_h"] == pytest.approx(89 / 60)

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harborwatch.errors import InputError
+from harborwatch.geo.distance import haversine_m
 from harborwatch.geo.ports import (
     PortIndex,
-    haversine_m,
     load_gfw_anchorages,
     load_wpi,
     searoute_ports,

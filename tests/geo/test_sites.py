@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from harborwatch.errors import InputError
-from harborwatch.geo.ports import haversine_m
+from harborwatch.geo.distance import haversine_m
 from harborwatch.geo.sites import load_sites, site_membership
 from harborwatch.schemas import SITES
 from tests.conftest import REPO_ROOT

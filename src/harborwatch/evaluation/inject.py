@@ -30,11 +30,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 import polars as pl
 
 from harborwatch.errors import InputError
 from harborwatch.events.base import EventType
+from harborwatch.geo.distance import destination, haversine_m
 
 if TYPE_CHECKING:
     from harborwatch.geo.reference import Geography
@@ -42,8 +42,6 @@ if TYPE_CHECKING:
 PositionTest = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """``test(lon, lat) -> bool array``: a vectorised yes/no question about positions."""
 
-EARTH_RADIUS_M = 6_371_008.8
-"""Mean Earth radius (IUGG), for great-circle distances."""
 
 NM_M = 1852.0
 _MS_PER_H = 3_600_000
@@ -235,29 +233,6 @@ class _Tracks:
         self.used.update(vids)
         codes = [self.vessel_ids.index(vid) for vid in vids if vid in self.vessel_ids]
         self.used_code[codes] = True
-
-
-def haversine_m(
-    lon1: npt.ArrayLike, lat1: npt.ArrayLike, lon2: npt.ArrayLike, lat2: npt.ArrayLike
-) -> np.ndarray:
-    """Great-circle distance in metres between WGS 84 positions (degrees)."""
-    phi1, phi2 = np.radians(lat1), np.radians(lat2)
-    dlon = np.radians(np.subtract(lon2, lon1))
-    h = np.sin((phi2 - phi1) / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlon / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
-def destination(
-    lon: np.ndarray, lat: np.ndarray, bearing_deg: np.ndarray, distance_m: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The position ``distance_m`` from (lon, lat) along the great circle at ``bearing_deg``."""
-    phi1, lam1 = np.radians(lat), np.radians(lon)
-    theta, delta = np.radians(bearing_deg), np.asarray(distance_m) / EARTH_RADIUS_M
-    phi2 = np.arcsin(np.sin(phi1) * np.cos(delta) + np.cos(phi1) * np.sin(delta) * np.cos(theta))
-    lam2 = lam1 + np.arctan2(
-        np.sin(theta) * np.sin(delta) * np.cos(phi1), np.cos(delta) - np.sin(phi1) * np.sin(phi2)
-    )
-    return (np.degrees(lam2) + 540.0) % 360.0 - 180.0, np.degrees(phi2)
 
 
 def _pick(candidates: np.ndarray, tracks: _Tracks, rng: np.random.Generator) -> int:

@@ -26,7 +26,8 @@ import polars as pl
 
 from harborwatch.config import EncounterConfig
 from harborwatch.events.base import DetectionContext, EventType, finish_events
-from harborwatch.events.gaps import US_PER_H, UsablePoints, haversine_m
+from harborwatch.events.gaps import US_PER_H, UsablePoints
+from harborwatch.geo.distance import haversine_m
 
 RULE = (
     "two vessels within max_distance_m on a common time_bin_min grid for at least "

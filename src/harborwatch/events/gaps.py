@@ -23,10 +23,8 @@ import polars as pl
 
 from harborwatch.config import NM_M, GapConfig
 from harborwatch.events.base import DetectionContext, EventType, finish_events
+from harborwatch.geo.distance import haversine_m
 from harborwatch.tracks.coverage import coverage_windows, window_bounds
-
-EARTH_RADIUS_M = 6_371_008.8
-"""Mean Earth radius (IUGG), for great-circle distances."""
 
 US_PER_H = 3_600_000_000
 """Microseconds in an hour: timestamps are compared as int64 microseconds."""
@@ -62,17 +60,6 @@ _EVIDENCE = (
     "after_speed_knots",
 )
 _COLUMNS = ("vessel_id", "mmsi", "seg_id", "ts", "lon", "lat", "speed_knots", "shore_distance_m")
-
-
-def haversine_m(
-    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
-) -> np.ndarray:
-    """Great-circle distance in metres between two arrays of WGS 84 positions (degrees)."""
-    phi1, phi2 = np.radians(lat1), np.radians(lat2)
-    dphi = phi2 - phi1
-    dlam = np.radians(lon2 - lon1)
-    h = np.sin(dphi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlam / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 class UsablePoints:

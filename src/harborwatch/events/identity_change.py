@@ -24,11 +24,11 @@ import polars as pl
 from harborwatch.config import IdentityConfig
 from harborwatch.events.base import DetectionContext, EventType, finish_events
 from harborwatch.events.spoofing import (
-    haversine_m,
     hours_between,
     same_vessel_as_previous,
     valid_positions,
 )
+from harborwatch.geo.distance import haversine_m_expr
 
 _US_PER_H = 3.6e9
 _EVIDENCE_MAX = 20
@@ -169,7 +169,7 @@ def _simultaneous(points: pl.DataFrame, config: IdentityConfig) -> pl.DataFrame:
 def _far_pairs(clean: pl.DataFrame, config: IdentityConfig) -> pl.DataFrame:
     """Consecutive positions too far apart for the time between them: one conflict each."""
     prev_lon, prev_lat, prev_ts = (pl.col(name).shift(1) for name in ("lon", "lat", "ts"))
-    distance = haversine_m(prev_lon, prev_lat, pl.col("lon"), pl.col("lat"))
+    distance = haversine_m_expr(prev_lon, prev_lat, pl.col("lon"), pl.col("lat"))
     far = (
         same_vessel_as_previous()
         & (hours_between(prev_ts, pl.col("ts")) * 60 <= config.simultaneous_window_min)

@@ -17,7 +17,8 @@ import polars as pl
 
 from harborwatch.config import LoiteringConfig
 from harborwatch.events.base import DetectionContext, EventType, finish_events
-from harborwatch.events.gaps import US_PER_H, UsablePoints, haversine_m
+from harborwatch.events.gaps import US_PER_H, UsablePoints
+from harborwatch.geo.distance import haversine_m
 
 RULE = (
     "consecutive positions of one segment slower than max_speed_knots and at least "

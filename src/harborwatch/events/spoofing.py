@@ -32,9 +32,7 @@ import polars as pl
 
 from harborwatch.config import NM_M, SpoofingConfig
 from harborwatch.events.base import DetectionContext, EventType, finish_events
-
-EARTH_RADIUS_M = 6_371_008.8
-"""Mean Earth radius (IUGG), for great-circle distances."""
+from harborwatch.geo.distance import EARTH_RADIUS_M, haversine_m_expr
 
 METRES_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180.0
 """Length of one degree of latitude on the mean sphere."""
@@ -43,15 +41,6 @@ EVIDENCE_MAX_POINTS = 50
 """Positions kept in one event's evidence; ``n_points`` in the attributes counts them all."""
 
 _US_PER_H = 3.6e9
-
-
-def haversine_m(lon1: pl.Expr, lat1: pl.Expr, lon2: pl.Expr, lat2: pl.Expr) -> pl.Expr:
-    """Great-circle distance in metres between two positions given in degrees."""
-    phi1, phi2 = lat1.radians(), lat2.radians()
-    dphi = phi2 - phi1
-    dlam = (lon2 - lon1).radians()
-    a = (dphi / 2).sin() ** 2 + phi1.cos() * phi2.cos() * (dlam / 2).sin() ** 2
-    return 2 * EARTH_RADIUS_M * a.sqrt().clip(upper_bound=1.0).arcsin()
 
 
 def hours_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
@@ -133,7 +122,7 @@ def _teleports(valid: pl.DataFrame, config: SpoofingConfig) -> pl.DataFrame:
     prev = {name: pl.col(name).shift(1) for name in ("ts", "lon", "lat", "seg_id", "noise")}
     pairs = raw.with_columns(
         same_vessel_as_previous().alias("_same"),
-        haversine_m(prev["lon"], prev["lat"], pl.col("lon"), pl.col("lat")).alias("jump_m"),
+        haversine_m_expr(prev["lon"], prev["lat"], pl.col("lon"), pl.col("lat")).alias("jump_m"),
         hours_between(prev["ts"], pl.col("ts")).alias("_dt_h"),
         prev["seg_id"].alias("_prev_seg"),
         prev["noise"].alias("_prev_noise"),
@@ -388,7 +377,9 @@ def _circling(valid: pl.DataFrame, config: SpoofingConfig) -> pl.DataFrame:
         .unnest("_track")
         .group_by("_episode")
         .agg(
-            haversine_m(pl.col("lon"), pl.col("lat"), pl.col("_track_lon"), pl.col("_track_lat"))
+            haversine_m_expr(
+                pl.col("lon"), pl.col("lat"), pl.col("_track_lon"), pl.col("_track_lat")
+            )
             .mean()
             .alias("radius_m")
         )

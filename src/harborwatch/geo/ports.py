@@ -30,10 +30,8 @@ import shapely
 
 from harborwatch.errors import InputError
 from harborwatch.events.base import empty_frame
+from harborwatch.geo.distance import EARTH_RADIUS_M
 from harborwatch.schemas import PORTS
-
-EARTH_RADIUS_M = 6_371_008.8
-"""Mean Earth radius (IUGG), used for every great-circle distance in harborwatch.geo."""
 
 _PORTS_SCHEMA = empty_frame(PORTS).schema
 
@@ -354,18 +352,3 @@ def _nearest_kernel(
         if best_row[i] >= 0:
             best_m[i] = 2.0 * EARTH_RADIUS_M * np.arcsin(min(np.sqrt(best2) * 0.5, 1.0))
     return best_row, best_m
-
-
-def haversine_m(
-    lon1: np.ndarray | float,
-    lat1: np.ndarray | float,
-    lon2: np.ndarray | float,
-    lat2: np.ndarray | float,
-) -> np.ndarray:
-    """Great-circle distance in metres between points given in degrees (NumPy, broadcasting)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    a = (
-        np.sin((p2 - p1) / 2) ** 2
-        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2) / 2 - np.radians(lon1) / 2) ** 2
-    )
-    return np.asarray(2.0 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))

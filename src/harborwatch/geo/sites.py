@@ -29,7 +29,7 @@ import shapely
 
 from harborwatch.errors import InputError
 from harborwatch.events.base import empty_frame
-from harborwatch.geo.ports import EARTH_RADIUS_M, haversine_m
+from harborwatch.geo.distance import EARTH_RADIUS_M, haversine_m
 from harborwatch.schemas import SITES
 
 _SITES_SCHEMA = empty_frame(SITES).schema
