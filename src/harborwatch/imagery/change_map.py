@@ -333,14 +333,17 @@ def change_map(
     min_blob_px: int = 16,
     smooth_px: float = 2.0,
     threshold: float | None = None,
+    min_magnitude: float = 1.0,
 ) -> ChangeMap:
     """Unsupervised change mask of ``after_scene`` against ``before_scene`` on the before grid.
 
     Pixel-space pairs are co-registered by :func:`estimate_shift` unless ``shift`` is given;
     georeferenced pairs are reprojected (any two CRSs). ``smooth_px`` is the Gaussian sigma applied
     to the magnitude (0 to disable): it suppresses the speckle of slightly misregistered edges.
-    ``threshold`` overrides Otsu's. ``out_path`` ending in .tif writes a tiled GeoTIFF window by
-    window; .png writes a PNG (0/255); None returns the mask in memory.
+    ``threshold`` overrides Otsu's; ``min_magnitude`` floors it (in standard deviations: Otsu always
+    splits a histogram in two, so without it a pair with no change would report its noise).
+    ``out_path`` ending in .tif writes a tiled GeoTIFF window by window; .png writes a PNG (0/255);
+    None returns the mask in memory.
     """
     pair_shift = None
     if not (is_georeferenced(before_scene) and is_georeferenced(after_scene)):
@@ -356,7 +359,7 @@ def change_map(
         cut = threshold
         if cut is None:
             sample_magnitude = _magnitude(samples[:n_bands], samples[n_bands:], mean, std)
-            cut = otsu_threshold(sample_magnitude)
+            cut = max(otsu_threshold(sample_magnitude), min_magnitude)
         zone_masks = _ZoneRaster(zones, before_scene)
         writer = _MaskWriter(out_path, before_scene, pair.width, pair.height)
         for window in windows:
@@ -410,10 +413,15 @@ class _MaskWriter:
         self.dataset: Any = None
         self.array: np.ndarray | None = None
         if out_path is not None and out_path.suffix.lower() in (".tif", ".tiff"):
+            georeferencing = (
+                {"crs": scene_crs(scene), "transform": scene_transform(scene)}
+                if is_georeferenced(scene)
+                else {}
+            )
             self.dataset = rasterio.open(
                 out_path, "w", driver="GTiff", width=width, height=height, count=1,
-                dtype="uint8", crs=scene_crs(scene), transform=scene_transform(scene),
-                tiled=True, blockxsize=256, blockysize=256, compress="deflate", nbits=1,
+                dtype="uint8", tiled=True, blockxsize=256, blockysize=256, compress="deflate",
+                nbits=1, **georeferencing,
             )  # fmt: skip
         else:
             self.array = np.zeros((height, width), dtype=np.uint8)
