@@ -12,7 +12,7 @@ from numba import njit
 from harborwatch.ais.nmea import _kernel as k
 from harborwatch.ais.nmea._codes import NO_TS
 
-_SCAN_BYTES = st.lists(st.sampled_from(b"\n*,$!\\AVDM0123456789abc\r "), max_size=80).map(bytes)
+_SCAN_BYTES = st.lists(st.sampled_from(b"\n*,$!\\AVDM0123456789abc\r "), max_size=100).map(bytes)
 
 
 @njit
@@ -35,19 +35,33 @@ def test_line_end_finds_the_first_newline(data: bytes, start: int) -> None:
     )
 
 
-@settings(deadline=None)
-@given(data=_SCAN_BYTES, start=st.integers(0, 80), limit=st.sampled_from([8, 12]))
-def test_scan_fields_matches_a_byte_loop(data: bytes, start: int, limit: int) -> None:
+@settings(deadline=None, max_examples=400)
+@given(
+    data=_SCAN_BYTES,
+    after=_SCAN_BYTES,
+    room=st.integers(0, 64),
+    start=st.integers(0, 80),
+    span=st.integers(0, 80),
+    limit=st.sampled_from([8, 12]),
+)
+def test_scan_fields_matches_a_byte_loop(
+    data: bytes, after: bytes, room: int, start: int, span: int, limit: int
+) -> None:
+    """Up to ``e`` only, whatever follows it in the buffer (``after`` and ``room`` make the
+    64-byte vector step, which reads past ``e``, run with stars and commas to mask, or not run
+    when fewer than 64 bytes can be read)."""
     start = min(start, len(data))
-    star = data.find(b"*", start)
-    star = star if star >= 0 else len(data)
+    end = min(start + span, len(data))
+    star = data.find(b"*", start, end)
+    star = star if star >= 0 else end
     body = data[start:star]
     commas = [start + j for j, ch in enumerate(body) if ch == 44]
     x = 0
     for ch in body:
         x ^= ch
     scratch = np.full(k.SCRATCH_LEN, -7, np.int64)
-    got = _scan_fields(np.frombuffer(data, np.uint8), start, len(data), scratch, limit)
+    buf = np.frombuffer(data + after + b"*," * room, np.uint8)
+    got = _scan_fields(buf, start, end, scratch, limit)
     assert got == (star, x, len(commas))
     assert list(scratch[k.FPOS : k.FPOS + min(len(commas), limit)]) == commas[:limit]
 

@@ -231,6 +231,56 @@ def _load8_typing(typingctx, array, index):
 _load8: Any = intrinsic(_load8_typing)
 """Numba intrinsic ``_load8(array, index)``: see :func:`_load8_typing`."""
 
+_V64 = ir.VectorType(ir.IntType(8), 64)
+
+
+def _load64(context, builder, array_type, array, index):
+    """LLVM IR: the 64 bytes array[index:index + 64] as one vector (unaligned load)."""
+    data = context.make_array(array_type)(context, builder, value=array).data
+    return builder.load(builder.bitcast(builder.gep(data, [index]), _V64.as_pointer()), align=1)
+
+
+def _match64_typing(typingctx, array, index, byte):
+    """Bit j set where array[index + j] == byte, for j < 64 (the caller keeps index + 64 within
+    the array): one vector compare and mask move where the CPU has them."""
+
+    def codegen(context, builder, signature, args):
+        v = _load64(context, builder, signature.args[0], args[0], args[1])
+        splat = builder.insert_element(
+            ir.Constant(_V64, None), builder.trunc(args[2], ir.IntType(8)), ir.IntType(32)(0)
+        )
+        splat = builder.shuffle_vector(
+            splat, ir.Constant(_V64, None), ir.Constant(ir.VectorType(ir.IntType(32), 64), [0] * 64)
+        )
+        return builder.bitcast(builder.icmp_unsigned("==", v, splat), ir.IntType(64))
+
+    return types.uint64(array, types.int64, types.int64), codegen
+
+
+_match64: Any = intrinsic(_match64_typing)
+"""Numba intrinsic ``_match64(array, index, byte)``: see :func:`_match64_typing`."""
+
+
+def _xor64_typing(typingctx, array, index, mask):
+    """XOR of the bytes array[index + j] whose bit j of the uint64 ``mask`` is set (the caller
+    keeps index + 64 within the array)."""
+
+    def codegen(context, builder, signature, args):
+        v = _load64(context, builder, signature.args[0], args[0], args[1])
+        picked = builder.select(
+            builder.bitcast(args[2], ir.VectorType(ir.IntType(1), 64)), v, ir.Constant(_V64, 0)
+        )
+        reduce = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.IntType(8), [_V64]), "llvm.vector.reduce.xor.v64i8"
+        )
+        return builder.zext(builder.call(reduce, [picked]), ir.IntType(64))
+
+    return types.int64(array, types.int64, types.uint64), codegen
+
+
+_xor64: Any = intrinsic(_xor64_typing)
+"""Numba intrinsic ``_xor64(array, index, mask)``: see :func:`_xor64_typing`."""
+
 _trailing_zeros: Any = trailing_zeros  # mypy would check calls against the typing signature
 _ONES = np.uint64(0x0101010101010101)
 _HIGHS = np.uint64(0x8080808080808080)
@@ -240,6 +290,7 @@ _COMMAS = np.uint64(0x2C2C2C2C2C2C2C2C)
 _STARS = np.uint64(0x2A2A2A2A2A2A2A2A)
 _LOWS = np.uint64(0x7F7F7F7F7F7F7F7F)
 _ONE = np.uint64(1)
+_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -1020,6 +1071,24 @@ def _zero_bytes(v):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _scan_fields64(buf, q, e, scratch, limit):
+    """:func:`_scan_fields` of at most 64 bytes, with 64 readable from ``q``: one vector step
+    finds every ``*`` and ``,`` and XORs the bytes before the first ``*``."""
+    inside = _ALL if e - q == 64 else (_ONE << np.uint64(e - q)) - _ONE
+    stars = _match64(buf, q, 42) & inside
+    before = ((stars & (~stars + _ONE)) - _ONE) & inside  # bytes before the first *, or all
+    commas = _match64(buf, q, 44) & before
+    nc = 0
+    while commas:
+        if nc < limit:
+            scratch[FPOS + nc] = q + np.int64(_trailing_zeros(commas))
+        nc += 1
+        commas &= commas - _ONE
+    star = q + np.int64(_trailing_zeros(stars)) if stars else e
+    return star, _xor64(buf, q, before), nc
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _scan_fields(buf, q, e, scratch, limit):
     """Walk buf[q:e] up to the first ``*``: (its index or ``e``, XOR of the bytes before it,
     number of commas before it); comma j's index goes to scratch[FPOS + j] for j < limit.
@@ -1027,6 +1096,8 @@ def _scan_fields(buf, q, e, scratch, limit):
     Eight bytes per step: the XOR is folded from whole words and commas come from a byte mask,
     so the branches are per word and per comma rather than per byte.
     """
+    if q + 64 <= buf.shape[0] and e - q <= 64:
+        return _scan_fields64(buf, q, e, scratch, limit)
     acc = np.uint64(0)
     nc = 0
     star = -1
