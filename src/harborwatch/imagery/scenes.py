@@ -21,12 +21,15 @@ from types import TracebackType
 from typing import Any
 
 import numpy as np
+import polars as pl
+import pyarrow as pa
 import rasterio
 import shapely
 from pyproj import CRS, Geod, Transformer
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.windows import Window
 
+from harborwatch import schemas
 from harborwatch.errors import InputError
 
 _GEOD = Geod(ellps="WGS84")
@@ -94,6 +97,13 @@ def read_scene_metadata(
         row["footprint_wkt"] = _footprint(row).wkt
     row["gsd_m"] = _choose_gsd(path, row, gsd_m, labels)
     return row
+
+
+def scenes_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """A SCENES frame of scene rows (an empty list gives an empty frame)."""
+    frame = pl.from_arrow(pa.Table.from_pylist(rows, schema=schemas.SCENES))
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def stac_item(scene_row: dict[str, Any]) -> dict[str, Any]:
