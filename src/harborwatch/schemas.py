@@ -121,6 +121,7 @@ TRACK_POINTS = pa.schema(
         _field("port_id", pa.string(), "nearest port or anchorage within the lookup radius"),
         _field("port_distance_m", pa.float64(), "distance to that port; +inf when none", "m"),
         _field("shore_distance_m", pa.float64(), "distance to the nearest coast (0 on land)", "m"),
+        _field("inland_distance_m", pa.float64(), "on land: distance to the coast (else 0)", "m"),
         _field("on_land", pa.bool_(), "the position lies on land (Natural Earth polygons)"),
     ]
 )

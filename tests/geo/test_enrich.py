@@ -65,7 +65,7 @@ def test_fallback_without_reference_files(tmp_path: Path, monkeypatch: pytest.Mo
     assert set(geography.ports["source"]) == {"searoute"}
     lon = np.array([35.874, 36.72, 18.0])  # Tartus piers, Homs, mid-Mediterranean
     lat = np.array([34.915, 34.73, 34.0])
-    distance_m, on_land = geography.shore.lookup(lon, lat)
+    distance_m, on_land = geography.shore.distance_m(lon, lat), geography.shore.on_land(lon, lat)
     assert on_land.tolist() == [False, True, False]
     assert distance_m[0] < 3_000 and distance_m[1] == 0 and distance_m[2] > 92_600
     rows, _ = geography.port_index.nearest(lon[:1], lat[:1], 10_000.0)

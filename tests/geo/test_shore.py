@@ -44,9 +44,11 @@ def test_real_places(shore: ShoreDistance) -> None:
     }
     lon = np.array([p[0][0] for p in places.values()])
     lat = np.array([p[0][1] for p in places.values()])
-    distance_m, on_land = shore.lookup(lon, lat)
-    assert np.array_equal(shore.distance_m(lon, lat), distance_m)
+    coast_m, on_land = shore.lookup(lon, lat)
+    distance_m = shore.distance_m(lon, lat)
+    assert np.array_equal(distance_m, np.where(on_land, 0.0, coast_m))
     assert np.array_equal(shore.on_land(lon, lat), on_land)
+    assert 40_000 < coast_m[list(places).index("Homs, inland Syria")] < 120_000  # inland depth
     for (name, (_, land_expected, (low, high))), d, is_land in zip(
         places.items(), distance_m, on_land, strict=True
     ):

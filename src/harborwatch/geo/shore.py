@@ -134,14 +134,17 @@ class ShoreDistance:
 
     def distance_m(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """Great-circle distance in metres to the nearest coast; 0 on land, NaN for NaN input."""
-        return self._lookup(lon, lat)[0]
+        coast_m, land = self._lookup(lon, lat)
+        return np.where(land, 0.0, coast_m)
 
     def on_land(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """True where the position lies inside a land polygon (False for NaN input)."""
         return self._lookup(lon, lat)[1]
 
     def lookup(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Both answers in one pass: (distance_m, on_land)."""
+        """Both answers in one pass: (distance to the coast on either side, on_land). On land the
+        distance says how far inland: a position a few hundred metres inside a coarse coastline
+        is a harbour the map does not draw; one 20 km inland is not."""
         return self._lookup(lon, lat)
 
     def _lookup(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -544,10 +547,6 @@ def _lookup_kernel(
         r = min(int(np.floor((y + 90.0) / CORNER_DEG)), n_rows - 1)
         c = int(np.floor((x + 180.0) / CORNER_DEG)) % n_cols
         state = cell_state[r, c]
-        if state == LAND:
-            dist[i] = 0.0
-            land[i] = True
-            continue
         phi = np.radians(y)
         lam = np.radians(x)
         qx, qy, qz = np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)
@@ -561,8 +560,9 @@ def _lookup_kernel(
                     best2, start = d2, s
         best2 = _chord2(site_xyz, _climb(site_xyz, start, qx, qy, qz), qx, qy, qz)
         bound_m = 2.0 * EARTH_RADIUS_M * np.arcsin(min(np.sqrt(best2) * 0.5, 1.0))
-        if state == WATER and bound_m >= NEAR_COAST_M:
+        if state != COAST and bound_m >= NEAR_COAST_M:
             dist[i] = bound_m
+            land[i] = state == LAND
             continue
         d, on_land = _exact(
             x,
@@ -581,11 +581,8 @@ def _lookup_kernel(
             pr = min(int((y + 90.0) / step), land_bits.shape[0] - 1)
             pc = int((x + 180.0) / step) % (land_bits.shape[1] * 8)
             on_land = (land_bits[pr, pc >> 3] >> (7 - (pc & 7))) & 1 == 1
-        if state == COAST and on_land:
-            dist[i] = 0.0
-            land[i] = True
-        else:
-            dist[i] = min(d, bound_m)
+        land[i] = state == LAND or (state == COAST and on_land)
+        dist[i] = min(d, bound_m)
     return dist, land
 
 
