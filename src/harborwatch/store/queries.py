@@ -42,6 +42,10 @@ def stats(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "ts_min": _iso(ts_min),
         "ts_max": _iso(ts_max),
         "formats": dict(con.execute("SELECT format, count(*) FROM files GROUP BY 1").fetchall()),
+        "segments": _scalar(con, "SELECT count(*) FROM segments"),
+        "events": dict(
+            con.execute("SELECT event_type, count(*) FROM events GROUP BY 1 ORDER BY 1").fetchall()
+        ),
     }
 
 
