@@ -10,6 +10,7 @@ not observed, which is not the same as empty.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -71,3 +72,26 @@ def observed_zones(
     image = shapely.box(0, 0, scene_row["width_px"], scene_row["height_px"])
     placed = zones_in_scene(zones, scene_row)
     return [(z, p) for z, p in placed if z == ALL_ZONE or p.intersects(image)]
+
+
+def plot_counts(counts: pl.DataFrame, path: Path | str, title: str = "") -> None:
+    """A PNG of the count time series: one line per zone and class (matplotlib, no display)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(9, 4.5), dpi=120)
+    series = counts.sort("acquired_ts").partition_by("zone_id", "class", as_dict=True)
+    for (zone_id, name), rows in sorted(series.items()):
+        axes.plot(rows["acquired_ts"], rows["count"], marker="o", label=f"{zone_id}: {name}")
+    axes.set_ylabel("objects (centre inside the zone)")
+    axes.set_xlabel("acquisition time (UTC)")
+    axes.set_title(title)
+    axes.set_ylim(bottom=0)
+    if series:
+        axes.legend(fontsize="small", loc="best")
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)

@@ -1,0 +1,242 @@
+"""``harborwatch scene``, ``scenes``, ``annotations`` and ``imagery``: images of a site over time,
+hand counts, detections and counts per zone.
+
+``imagery_group`` is the home of imagery analyses; further commands join it with
+``imagery_group.add_command(...)``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+import polars as pl
+
+from harborwatch.cli import output
+from harborwatch.cli.options import json_option, parse_time, store_option
+from harborwatch.errors import InputError
+from harborwatch.imagery.annotations import FORMATS as ANNOTATION_FORMATS
+from harborwatch.imagery.annotations import import_annotations
+from harborwatch.imagery.counts import count_by_zone, plot_counts
+from harborwatch.imagery.scenes import read_scene_metadata, stac_item
+from harborwatch.imagery.zones import load_zones
+from harborwatch.store import Store
+from harborwatch.store import imagery as stored
+
+log = logging.getLogger("harborwatch")
+_SCENE_LIST_COLUMNS = [
+    "scene_id", "site_id", "acquired_ts", "sensor", "gsd_m", "width_px", "height_px", "bands",
+    "crs", "simulated", "path",
+]  # fmt: skip
+
+
+@click.group("scene")
+def scene_group() -> None:
+    """Register images of a site (GeoTIFF in any CRS, or PNG/JPEG in pixel space)."""
+
+
+@scene_group.command("add")
+@click.argument("image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--site", required=True, help="Site the image shows (a site id).")
+@click.option("--date", "date", required=True, help="Acquisition time, YYYY-MM-DD[THH:MM] UTC.")
+@click.option("--sensor", help="Sensor or product name (free text).")
+@click.option("--gsd-m", type=float, help="Ground sample distance, m/px (else header or CRS).")
+@click.option(
+    "--labels",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="DOTA labelTxt whose gsd: header gives the GSD (default: one beside the image).",
+)
+@click.option("--note", help="Provenance, licence, what was simulated.")
+@click.option(
+    "--stac",
+    "stac_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the scene's STAC Item JSON here.",
+)
+@store_option
+@json_option
+def scene_add(
+    image: Path,
+    site: str,
+    date: str,
+    sensor: str | None,
+    gsd_m: float | None,
+    labels: Path | None,
+    note: str | None,
+    stac_out: Path | None,
+    store_dir: Path,
+    as_json: bool,
+) -> None:
+    """Register IMAGE as a scene of --site at --date; the same image, site and time again adds
+    nothing."""
+    acquired = parse_time(date, "--date")
+    assert acquired is not None  # --date is required
+    row = read_scene_metadata(image, site, acquired, sensor, gsd_m, labels=labels, note=note)
+    added = stored.register_scene(Store(store_dir), row)
+    if stac_out is not None:
+        stac_out.write_text(json.dumps(stac_item(row), indent=2, default=output.json_default))
+    summary = {
+        "scene_id": row["scene_id"],
+        "status": "added" if added else "already registered",
+        **{k: row[k] for k in ("site_id", "acquired_ts", "width_px", "height_px", "gsd_m", "crs")},
+    }
+    if as_json:
+        output.write_json(summary)
+    else:
+        output.print_mapping(summary, title=f"scene {image.name}")
+
+
+@click.command("scenes")
+@click.option("--site", help="Only scenes of this site.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@store_option
+def scenes_command(site: str | None, fmt: str, store_dir: Path) -> None:
+    """Registered scenes, oldest first."""
+    found = stored.scenes(Store(store_dir), site)
+    if fmt == "json":
+        output.write_json(found.to_dicts())
+    else:
+        output.print_table(found.select(_SCENE_LIST_COLUMNS).to_arrow(), title="scenes")
+
+
+@click.group("annotations")
+def annotations_group() -> None:
+    """Hand counts drawn in other tools (DOTA, YOLO, YOLO-OBB, COCO, GeoJSON)."""
+
+
+@annotations_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--scene", "scene_id", required=True, help="Scene id (or a unique prefix).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", *ANNOTATION_FORMATS]),
+    default="auto",
+    show_default=True,
+)
+@click.option(
+    "--names",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YOLO class names: a dataset YAML (names:) or one name per line.",
+)
+@store_option
+@json_option
+def annotations_import(
+    file: Path, scene_id: str, fmt: str, names: Path | None, store_dir: Path, as_json: bool
+) -> None:
+    """Store the objects annotated in FILE as detections of a scene (re-importing replaces)."""
+    store = Store(store_dir)
+    scene = stored.scene(store, scene_id)
+    found = import_annotations(file, scene, fmt, names)
+    total = stored.replace_detections(store, scene["scene_id"], found, [file.name])
+    _report_detections(found, scene["scene_id"], file.name, total, as_json)
+
+
+@click.group("imagery")
+def imagery_group() -> None:
+    """Analyses over the scenes of a site: counts per zone and class (and more)."""
+
+
+@imagery_group.command("count")
+@click.option("--site", required=True, help="Site whose scenes are counted.")
+@click.option(
+    "--zones",
+    "zones_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Zones file (TOML/GeoJSON); stored as its sites' zones for later runs. Default: the "
+    "stored zones; none means each whole image.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw the time series per zone and class to this PNG.",
+)
+@store_option
+def imagery_count(
+    site: str, zones_path: Path | None, fmt: str, plot: Path | None, store_dir: Path
+) -> None:
+    """Objects per scene date, zone and class (centre inside the zone), zeros included."""
+    store = Store(store_dir)
+    if zones_path is not None:
+        stored.replace_zones(store, load_zones(zones_path))
+    scenes = stored.scenes(store, site)
+    if scenes.height == 0:
+        raise InputError(
+            f"no scenes of site {site!r}; register images with `harborwatch scene add`"
+        )
+    detections = stored.detections_of(store, site=site)
+    for scene_id in sorted(set(scenes["scene_id"]) - set(detections["scene_id"])):
+        log.warning(
+            "scene %s has no stored detections: its zeros are real only if a detector or an "
+            "annotation file found nothing in it",
+            scene_id,
+        )
+    counts = count_by_zone(detections, scenes, stored.zones(store, site))
+    counts = counts.with_columns(date=pl.col("acquired_ts").dt.strftime("%Y-%m-%d"))
+    if plot is not None:
+        plot_counts(counts, plot, title=f"objects per zone and class at {site}")
+    if fmt == "json":
+        output.write_json(counts.to_dicts())
+    elif fmt == "csv":
+        output.write_table(counts.to_arrow(), "csv", None)
+    else:
+        output.print_table(counts.drop("acquired_ts").to_arrow(), title=f"counts at {site}")
+
+
+def _report_detections(
+    found: pl.DataFrame, scene_id: str, source: str, total: int, as_json: bool
+) -> None:
+    by_class = dict(sorted(found.group_by("class").len().iter_rows()))
+    summary = {"scene_id": scene_id, "source": source, "stored": found.height,
+               "by_class": by_class, "scene_detections": total}  # fmt: skip
+    if as_json:
+        output.write_json(summary)
+    else:
+        output.print_mapping(summary, title=f"detections from {source}")
+
+
+def _parse_options(items: tuple[str, ...]) -> dict[str, Any]:
+    """``--option key=value`` pairs; numbers become numbers."""
+    options: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--option {item!r} is not key=value, e.g. --option min_score=0.3")
+        try:
+            options[key.strip()] = float(value) if "." in value else int(value)
+        except ValueError:
+            options[key.strip()] = value
+    return options
+
+
+if importlib.util.find_spec("harborwatch.imagery.detectors") is not None:
+    from harborwatch.imagery.detectors import DETECTOR_NAMES, detect_objects
+
+    @imagery_group.command("detect")
+    @click.option("--scene", "scene_id", required=True, help="Scene id (or a unique prefix).")
+    @click.option("--detector", required=True, type=click.Choice(list(DETECTOR_NAMES)))
+    @click.option("--option", "items", multiple=True, help="Detector option key=value (repeat).")
+    @store_option
+    @json_option
+    def imagery_detect(
+        scene_id: str, detector: str, items: tuple[str, ...], store_dir: Path, as_json: bool
+    ) -> None:
+        """Find objects in a scene and store them in place of that detector's earlier run."""
+        store = Store(store_dir)
+        scene = stored.scene(store, scene_id)
+        found = detect_objects(scene, detector, **_parse_options(items))
+        total = stored.replace_detections(store, scene["scene_id"], found, [detector])
+        _report_detections(found, scene["scene_id"], detector, total, as_json)
