@@ -30,6 +30,10 @@ def _detector(name: str) -> Callable[..., pl.DataFrame]:
         from harborwatch.imagery.detectors import vehicles
 
         return vehicles.detect
+    if name == "optical_ships":
+        from harborwatch.imagery.detectors import optical_ships
+
+        return optical_ships.detect
     raise InputError(f"unknown detector {name!r}; choose one of {', '.join(DETECTOR_NAMES)}")
 
 

@@ -5,7 +5,9 @@ Pixel coordinates are continuous, ``(0, 0)`` at the top-left corner of the first
 :mod:`harborwatch.imagery.scenes`). A detector works on one window at a time and returns
 :class:`Boxes` in that window's pixels; :func:`detect_tiled` shifts them to scene pixels, keeps each
 object once (the window whose centre is nearest along each axis owns it: overlapping windows
-partition the scene by the midlines of their overlaps) and suppresses what still overlaps.
+partition the scene by the midlines of their overlaps), drops objects cut by an inner window edge
+(a neighbour sees them whole when they are smaller than the overlap) and suppresses what still
+overlaps.
 """
 
 from __future__ import annotations
@@ -143,6 +145,27 @@ def owned_by_window(
     return keep
 
 
+def cut_by_inner_edge(boxes: Boxes, window: Any, scene: dict[str, Any]) -> np.ndarray:
+    """True for boxes reaching a window edge that is not the scene's edge: the object may go on
+    beyond it. One smaller than the overlap lies whole in the neighbour, which owns its centre."""
+    if len(boxes) == 0:
+        return np.zeros(0, dtype=bool)
+    corners = box_corners(boxes)
+    x0, y0 = window.col_off, window.row_off
+    x1, y1 = x0 + window.width, y0 + window.height
+    margin = 1.0
+    cut = np.zeros(len(boxes), dtype=bool)
+    if x0 > 0:
+        cut |= corners[..., 0].min(axis=1) < x0 + margin
+    if y0 > 0:
+        cut |= corners[..., 1].min(axis=1) < y0 + margin
+    if x1 < scene["width_px"]:
+        cut |= corners[..., 0].max(axis=1) > x1 - margin
+    if y1 < scene["height_px"]:
+        cut |= corners[..., 1].max(axis=1) > y1 - margin
+    return cut
+
+
 def suppress_overlaps(boxes: Boxes, iou_max: float = 0.3) -> Boxes:
     """Greedy non-maximum suppression on oriented boxes (intersection over union, by score).
 
@@ -177,8 +200,9 @@ def suppress_overlaps(boxes: Boxes, iou_max: float = 0.3) -> Boxes:
     return boxes.take(alive)
 
 
-TileDetector = Callable[[np.ndarray, float], Boxes]
-"""A detector on one window: ``(pixels (bands, rows, cols), gsd_m) -> Boxes`` in window pixels."""
+TileDetector = Callable[[np.ndarray, float, tuple[int, int]], Boxes]
+"""A detector on one window: ``(pixels (bands, rows, cols), gsd_m, (col_off, row_off))`` ->
+:class:`Boxes` in window pixels (the offset places scene-wide masks such as land)."""
 
 
 def detect_tiled(
@@ -191,11 +215,13 @@ def detect_tiled(
     with open_scene(scene_row) as reader:
         for window in iter_windows(reader.width, reader.height, tile_px, overlap_px):
             pixels = reader.read_window(window)
-            found = detect_tile(pixels, gsd_m).shifted(window.col_off, window.row_off)
+            offset = (int(window.col_off), int(window.row_off))
+            found = detect_tile(pixels, gsd_m, offset).shifted(window.col_off, window.row_off)
             keep = owned_by_window(
                 found.x_px, found.y_px, window.col_off, window.row_off, scene_row,
                 tile_px, overlap_px,
             )  # fmt: skip
+            keep &= ~cut_by_inner_edge(found, window, scene_row)
             parts.append(found.take(keep))
     return suppress_overlaps(Boxes.concat(parts), iou_max)
 
@@ -209,6 +235,17 @@ def scene_gsd(scene_row: dict[str, Any]) -> float:
             "register it with --gsd-m so object sizes can be judged in metres"
         )
     return float(gsd_m)
+
+
+def otsu_threshold(values: np.ndarray, bins: int = 256) -> float:
+    """Otsu's threshold: the cut of a histogram that maximises the between-class variance."""
+    counts, edges = np.histogram(values, bins=bins)
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight = np.cumsum(counts).astype(float)
+    mass = np.cumsum(counts * centres)
+    total_w, total_m = weight[-1], mass[-1]
+    between = (total_m * weight - mass * total_w) ** 2 / np.maximum(weight * (total_w - weight), 1)
+    return float(centres[np.argmax(between)])
 
 
 def luminance(pixels: np.ndarray) -> np.ndarray:

@@ -71,8 +71,11 @@ def detect(scene_row: dict[str, Any], **options: Any) -> pl.DataFrame:
     return to_frame(scene_row, boxes, f"harborwatch.{NAME}/{VERSION}")
 
 
-def detect_window(pixels: np.ndarray, gsd_m: float, config: VehicleConfig) -> Boxes:
-    """Vehicles in one window ``(bands, rows, cols)``, in window pixels."""
+def detect_window(
+    pixels: np.ndarray, gsd_m: float, offset: tuple[int, int], config: VehicleConfig
+) -> Boxes:
+    """Vehicles in one window ``(bands, rows, cols)``, in window pixels (``offset`` unused:
+    vehicles need no scene-wide mask)."""
     contrast = band_contrast(pixels, gsd_m, config.background_m, config.cell_m)
     bright_score = contrast.max(axis=0)
     dark_score = -contrast.max(axis=0)
