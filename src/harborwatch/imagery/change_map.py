@@ -177,10 +177,11 @@ def _grow(window: Window, halo: int, width: int, height: int) -> Window:
     return Window(col0, row0, col1 - col0, row1 - row0)
 
 
-def _read_shifted(
+def read_padded(
     dataset: Any, window: Window, dx: int, dy: int, bands: list[int]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pixels of ``dataset`` under ``window`` moved by ``(dx, dy)``; zeros and invalid outside."""
+    """Pixels of ``dataset`` under ``window`` moved by ``(dx, dy)``: zeros (and not valid) where
+    the window leaves the image."""
     height, width = int(window.height), int(window.width)
     out = np.zeros((len(bands), height, width), dtype=np.float32)
     valid = np.zeros((height, width), dtype=bool)
@@ -226,7 +227,7 @@ class _Pair:
             after = self.after.read(self.bands, window=window).astype(np.float32)
             valid = self.after.read(self.after.count, window=window) > 0
         else:
-            after, valid = _read_shifted(self.after, window, *self.shift, self.bands)
+            after, valid = read_padded(self.after, window, *self.shift, self.bands)
         return before, after, valid
 
     def close(self) -> None:
