@@ -34,6 +34,10 @@ def _detector(name: str) -> Callable[..., pl.DataFrame]:
         from harborwatch.imagery.detectors import optical_ships
 
         return optical_ships.detect
+    if name == "sar_ships":
+        from harborwatch.imagery.detectors import sar_ships
+
+        return sar_ships.detect
     raise InputError(f"unknown detector {name!r}; choose one of {', '.join(DETECTOR_NAMES)}")
 
 
