@@ -11,8 +11,9 @@ import pytest
 import shapely
 
 from harborwatch import schemas
+from harborwatch.errors import InputError
 from harborwatch.imagery.annotations import detections_from_polygons, import_annotations
-from harborwatch.imagery.counts import count_by_zone
+from harborwatch.imagery.counts import count_by_zone, select_source
 from harborwatch.imagery.scenes import read_scene_metadata, scenes_frame
 from harborwatch.imagery.zones import zones_frame
 
@@ -86,3 +87,16 @@ def test_no_detections_give_an_empty_table(yard: tuple) -> None:
     empty = detections_from_polygons(scenes.row(0, named=True), [], [], "none")
     counts = count_by_zone(empty, scenes, zones_frame([]))
     assert counts.height == 0 and counts.columns == schemas.ZONE_COUNTS.names
+
+
+def test_one_source_kind_is_counted_at_a_time(yard: tuple) -> None:
+    detections, _, _ = yard
+    machine = detections.head(5).with_columns(
+        pl.lit("vehicles v1").alias("source"), pl.col("detection_id") + "m"
+    )
+    both = pl.concat([detections, machine])
+    with pytest.raises(InputError, match=r"--source annotations\|vehicles"):
+        select_source(both, None, ["vehicles", "sar_ships"])
+    assert select_source(both, "vehicles", ["vehicles"]).height == 5
+    assert select_source(both, "annotations", ["vehicles"]).height == detections.height
+    assert select_source(detections, None, ["vehicles"]).height == detections.height

@@ -21,7 +21,7 @@ from harborwatch.cli.options import json_option, parse_time, store_option
 from harborwatch.errors import InputError
 from harborwatch.imagery.annotations import FORMATS as ANNOTATION_FORMATS
 from harborwatch.imagery.annotations import import_annotations
-from harborwatch.imagery.counts import count_by_zone, plot_counts
+from harborwatch.imagery.counts import count_by_zone, plot_counts, select_source
 from harborwatch.imagery.scenes import read_scene_metadata, stac_item
 from harborwatch.imagery.zones import load_zones
 from harborwatch.store import Store
@@ -164,9 +164,19 @@ def imagery_group() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also draw the time series per zone and class to this PNG.",
 )
+@click.option(
+    "--source",
+    help="Count only these detections: 'annotations' (hand counts) or a detector name. Needed "
+    "when a scene has both.",
+)
 @store_option
 def imagery_count(
-    site: str, zones_path: Path | None, fmt: str, plot: Path | None, store_dir: Path
+    site: str,
+    zones_path: Path | None,
+    fmt: str,
+    plot: Path | None,
+    source: str | None,
+    store_dir: Path,
 ) -> None:
     """Objects per scene date, zone and class (centre inside the zone), zeros included."""
     store = Store(store_dir)
@@ -177,7 +187,7 @@ def imagery_count(
         raise InputError(
             f"no scenes of site {site!r}; register images with `harborwatch scene add`"
         )
-    detections = stored.detections_of(store, site=site)
+    detections = select_source(stored.detections_of(store, site=site), source, _detector_names())
     for scene_id in sorted(set(scenes["scene_id"]) - set(detections["scene_id"])):
         log.warning(
             "scene %s has no stored detections: its zeros are real only if a detector or an "
@@ -206,6 +216,15 @@ def _report_detections(
         output.write_json(summary)
     else:
         output.print_mapping(summary, title=f"detections from {source}")
+
+
+def _detector_names() -> tuple[str, ...]:
+    """Names of the detectors this installation has (none without the detectors module)."""
+    if importlib.util.find_spec("harborwatch.imagery.detectors") is None:
+        return ()
+    from harborwatch.imagery.detectors import DETECTOR_NAMES
+
+    return tuple(DETECTOR_NAMES)
 
 
 def _parse_options(items: tuple[str, ...]) -> dict[str, Any]:

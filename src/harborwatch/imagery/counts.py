@@ -10,6 +10,7 @@ not observed, which is not the same as empty.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import polars as pl
 import shapely
 
 from harborwatch import schemas
+from harborwatch.errors import InputError
 from harborwatch.imagery.zones import ALL_ZONE, zones_in_scene
 
 _KEY = ["scene_id", "zone_id", "class"]
@@ -63,6 +65,38 @@ def count_by_zone(
     empty = pl.from_arrow(schemas.empty(schemas.ZONE_COUNTS))
     assert isinstance(empty, pl.DataFrame)
     return pl.concat([empty, result.select(empty.columns)], how="vertical_relaxed")
+
+
+ANNOTATIONS = "annotations"
+
+
+def select_source(
+    detections: pl.DataFrame, source: str | None, detector_names: Sequence[str]
+) -> pl.DataFrame:
+    """The detections of one kind of source, so one object is not counted twice.
+
+    A row's kind is the detector whose name its ``source`` starts with, else ``annotations``
+    (hand counts are named after their files). ``source`` picks a kind; None is fine while every
+    scene has one kind only, else InputError names the kinds to choose from.
+    """
+    kind = pl.lit(ANNOTATIONS)
+    for name in detector_names:
+        kind = pl.when(pl.col("source").str.starts_with(name)).then(pl.lit(name)).otherwise(kind)
+    tagged = detections.with_columns(_kind=kind)
+    if source is None:
+        mixed = (
+            tagged.group_by("scene_id")
+            .agg(pl.col("_kind").unique().sort())
+            .filter(pl.col("_kind").list.len() > 1)
+        )
+        if mixed.height:
+            scene_id, kinds = mixed.row(0)
+            raise InputError(
+                f"scene {scene_id} has detections from {', '.join(kinds)}; counting them together "
+                f"would count objects twice: choose one with --source {'|'.join(kinds)}"
+            )
+        return detections
+    return tagged.filter(pl.col("_kind") == source).drop("_kind")
 
 
 def observed_zones(
