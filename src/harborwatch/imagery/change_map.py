@@ -9,9 +9,10 @@ difference vector, smoothed a little. An automatic threshold (Otsu's, on a subsa
 magnitudes) separates change from no change; a 3 × 3 opening and a minimum blob size remove
 speckle.
 
-Memory: the pair is processed in windows with a halo. A first pass gathers band statistics and a
-strided sample of pixels; a second pass thresholds and cleans each window and writes its core into
-the output (a tiled GeoTIFF written window by window, or one uint8 array: the only full-size copy).
+Memory: the pair is processed in windows with a halo. A first pass gathers a strided sample of
+pixels (band statistics and threshold come from it); a second pass thresholds and cleans each
+window and writes its core into the output (a tiled GeoTIFF written window by window, or one uint8
+array: the only full-size copy).
 
 Images are opened through :func:`open_raster`, which a later change swaps for the scene reader of
 ``harborwatch.imagery.scenes``.
@@ -278,26 +279,24 @@ class ChangeMap:
 
 @dataclass
 class _Stats:
-    """Per-band sums over the valid pixels of both images, and a strided pixel sample."""
+    """A strided sample of the valid pixels of both images (bands of before, then of after): the
+    band statistics and the threshold come from it (2 million pixels pin both down)."""
 
-    sums: np.ndarray
-    squares: np.ndarray
-    count: int
     samples: list[np.ndarray]
 
     def add(self, before: np.ndarray, after: np.ndarray, valid: np.ndarray, stride: int) -> None:
-        stacked = np.concatenate([before, after])[:, valid]
-        self.sums += stacked.sum(axis=1, dtype=np.float64)
-        self.squares += (stacked.astype(np.float64) ** 2).sum(axis=1)
-        self.count += stacked.shape[1]
-        pick = np.zeros_like(valid)
-        pick[::stride, ::stride] = True
-        self.samples.append(np.concatenate([before, after])[:, valid & pick])
+        pick = valid[::stride, ::stride]
+        both = np.concatenate([before[:, ::stride, ::stride], after[:, ::stride, ::stride]])
+        self.samples.append(both[:, pick])
 
-    def normaliser(self) -> tuple[np.ndarray, np.ndarray]:
-        mean = self.sums / max(self.count, 1)
-        std = np.sqrt(np.maximum(self.squares / max(self.count, 1) - mean**2, 1e-6))
-        return mean.astype(np.float32), std.astype(np.float32)
+    def pixels(self, n_bands: int) -> np.ndarray:
+        return np.concatenate(self.samples, axis=1) if self.samples else np.zeros((2 * n_bands, 0))
+
+    def normaliser(self, n_bands: int) -> tuple[np.ndarray, np.ndarray]:
+        pixels = self.pixels(n_bands).astype(np.float64)
+        mean = pixels.mean(axis=1) if pixels.shape[1] else np.zeros(2 * n_bands)
+        std = np.sqrt(np.maximum(pixels.var(axis=1) if pixels.shape[1] else 1.0, 1e-6))
+        return mean.astype(np.float32), np.broadcast_to(std, mean.shape).astype(np.float32)
 
 
 def _magnitude(
@@ -354,9 +353,9 @@ def change_map(
         halo = int(3 * smooth_px) + 4 + int(math.sqrt(min_blob_px))
         windows = list(_windows(pair.width, pair.height, window_px))
         stats = _gather(pair, windows)
-        mean, std = stats.normaliser()
-        samples = np.concatenate(stats.samples, axis=1) if stats.samples else np.zeros((6, 0))
         n_bands = len(pair.bands)
+        mean, std = stats.normaliser(n_bands)
+        samples = stats.pixels(n_bands)
         cut = threshold
         if cut is None:
             sample_magnitude = _magnitude(samples[:n_bands], samples[n_bands:], mean, std)
@@ -396,10 +395,9 @@ def change_map(
 
 
 def _gather(pair: _Pair, windows: list[Window]) -> _Stats:
-    """First pass: band statistics over the overlap and a strided sample for the threshold."""
-    n = 2 * len(pair.bands)
+    """First pass: a strided sample of the overlap for the band statistics and the threshold."""
     stride = max(1, math.ceil(math.sqrt(pair.width * pair.height / _SAMPLE_PIXELS)))
-    stats = _Stats(np.zeros(n), np.zeros(n), 0, [])
+    stats = _Stats([])
     for window in windows:
         before, after, valid = pair.read(window)
         stats.add(before, after, valid, stride)
