@@ -38,6 +38,10 @@ def _detector(name: str) -> Callable[..., pl.DataFrame]:
         from harborwatch.imagery.detectors import sar_ships
 
         return sar_ships.detect
+    if name == "onnx":
+        from harborwatch.imagery.detectors import onnx_model
+
+        return onnx_model.detect
     raise InputError(f"unknown detector {name!r}; choose one of {', '.join(DETECTOR_NAMES)}")
 
 
