@@ -1,8 +1,8 @@
 """A user's own ONNX detector (onnxruntime), run over the scene in overlapping slices.
 
 The model takes one ``(1, 3, S, S)`` float image (RGB, values times ``scale``) and returns
-YOLO-style candidates, either ``(1, N, F)`` (one row per candidate) or ``(1, F, N)`` (features first, as
-YOLOv8 writes them), with ``F`` made of:
+YOLO-style candidates, either ``(1, N, F)`` (one row per candidate) or ``(1, F, N)`` (features
+first, as YOLOv8 writes them), with ``F`` made of:
 
 - ``x, y, w, h``: box centre and size in input pixels;
 - an objectness score when ``objectness`` (YOLOv5 style), multiplied into the class scores;
