@@ -115,3 +115,38 @@ def test_detector_and_matcher_find_most_painted_out_vehicles(
     print(f"P1888 detector path: removed recall {found.mean():.2f}, false added {added}")
     assert found.mean() >= 0.6
     assert added <= 5
+
+
+def test_imagery_change_command_reports_the_removed_case(data_dir: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from harborwatch.cli.imagery import imagery_group
+    from harborwatch.store import Store
+    from harborwatch.store import imagery as stored
+
+    store = Store(tmp_path / "store")
+    scene, labels = labelled(data_dir, "P1888")
+    sim = simulate_removal(scene, labels, tmp_path / "sim", classes=VEHICLES, seed=8,
+                           acquired_ts=AFTER_TS)  # fmt: skip
+    for row, found in ((scene, labels), (sim.scene, sim.kept)):
+        stored.register_scene(store, row)
+        stored.replace_detections(store, row["scene_id"], found, ["P1888.txt"])
+    result = CliRunner().invoke(
+        imagery_group,
+        ["change", "--site", "dota", "--before", "2024-01-10", "--after", "2024-02-10",
+         "--format", "json", "--evidence", str(tmp_path / "chips"), "--store", str(store.root)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["removed"]["count"] == sim.removed.height
+    assert summary["added"]["count"] == 0
+    assert summary["matched"]["count"] == labels.height - sim.removed.height
+    assert summary["simulated"] is True
+    assert len(summary["evidence"]) == sim.removed.height
+    assert summary["pixel_change"][0]["zone_id"] == "all"
+    missing = CliRunner().invoke(
+        imagery_group,
+        ["change", "--site", "dota", "--before", "2024-01-11", "--after", "2024-02-10",
+         "--store", str(store.root)],
+    )  # fmt: skip
+    assert missing.exit_code != 0 and "2024-01-10T00:00" in str(missing.exception)

@@ -259,3 +259,101 @@ if importlib.util.find_spec("harborwatch.imagery.detectors") is not None:
         found = detect_objects(scene, detector, **_parse_options(items))
         total = stored.replace_detections(store, scene["scene_id"], found, [detector])
         _report_detections(found, scene["scene_id"], detector, total, as_json)
+
+
+@imagery_group.command("change")
+@click.option("--site", required=True, help="Site whose scenes are compared.")
+@click.option("--before", "before_date", required=True, help="Earlier scene's date, YYYY-MM-DD.")
+@click.option("--after", "after_date", required=True, help="Later scene's date, YYYY-MM-DD.")
+@click.option(
+    "--source",
+    help="Compare only these detections: 'annotations' or a detector name (needed when a scene "
+    "has both).",
+)
+@click.option("--max-offset-m", type=float, help="Matching gate (default: half the object length).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option(
+    "--evidence",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write before/after PNG chips of every removed or added object to this folder.",
+)
+@click.option(
+    "--map",
+    "map_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the pixel change mask here (.tif: GeoTIFF on the before grid; .png).",
+)
+@store_option
+def imagery_change(
+    site: str,
+    before_date: str,
+    after_date: str,
+    source: str | None,
+    max_offset_m: float | None,
+    fmt: str,
+    evidence: Path | None,
+    map_path: Path | None,
+    store_dir: Path,
+) -> None:
+    """Objects matched, removed and added between two dates (per zone and class), and the share
+    of each zone whose pixels changed (unsupervised change-vector analysis)."""
+    from harborwatch.imagery.change import change_counts, match_objects, summarise_changes
+    from harborwatch.imagery.change_map import change_map
+    from harborwatch.imagery.evidence import write_chips
+
+    store = Store(store_dir)
+    scenes = stored.scenes(store, site)
+    before = _scene_on(scenes, site, before_date, "--before")
+    after = _scene_on(scenes, site, after_date, "--after")
+    detections = select_source(
+        stored.detections_of(store, scene_ids=[before["scene_id"], after["scene_id"]]),
+        source,
+        _detector_names(),
+    )
+    zones = stored.zones(store, site)
+    changes = match_objects(
+        detections.filter(pl.col("scene_id") == before["scene_id"]),
+        detections.filter(pl.col("scene_id") == after["scene_id"]),
+        before,
+        after,
+        max_offset_m,
+        zones,
+    )
+    pixels = change_map(before, after, map_path, zones=zones)
+    summary = summarise_changes(changes)
+    summary["pixel_change"] = pixels.zones.to_dicts()
+    summary["simulated"] = bool(before.get("simulated")) or bool(after.get("simulated"))
+    if evidence is not None:
+        summary["evidence"] = write_chips(changes, before, after, evidence)["path"].to_list()
+    if fmt == "json":
+        output.write_json(summary)
+        return
+    title = f"{site}: {before_date} -> {after_date}"
+    if summary["simulated"]:
+        title += " (SIMULATED scene involved)"
+    output.print_table(change_counts(changes).to_arrow(), title=f"objects, {title}")
+    output.print_table(pixels.zones.to_arrow(), title=f"changed pixels, {title}")
+
+
+def _scene_on(scenes: pl.DataFrame, site: str, date: str, option: str) -> dict[str, Any]:
+    """The one scene of the site acquired on ``date`` (a UTC day, or an exact time)."""
+    when = parse_time(date, option)
+    assert when is not None  # the options are required
+    exact = "T" in date
+    day = scenes.filter(
+        (pl.col("acquired_ts") == when)
+        if exact
+        else (pl.col("acquired_ts").dt.date() == when.date())
+    )
+    if day.height != 1:
+        listed = ", ".join(
+            f"{r['acquired_ts']:%Y-%m-%dT%H:%M}" for r in scenes.iter_rows(named=True)
+        )
+        what = "no scene" if day.height == 0 else f"{day.height} scenes"
+        raise InputError(
+            f"{what} of site {site!r} at {option} {date}; scenes are at: {listed or 'none'} "
+            "(give YYYY-MM-DDTHH:MM to pick one of several on a day)"
+        )
+    return day.row(0, named=True)
