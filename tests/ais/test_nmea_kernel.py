@@ -25,14 +25,15 @@ def _scan_fields(buf: np.ndarray, q: int, e: int, scratch: np.ndarray, limit: in
     return k._scan_fields(buf, q, e, scratch, limit)
 
 
-@settings(deadline=None)  # the first example compiles
-@given(data=_SCAN_BYTES, start=st.integers(0, 80))
-def test_line_end_finds_the_first_newline(data: bytes, start: int) -> None:
+@settings(deadline=None, max_examples=400)  # the first example compiles
+@given(data=_SCAN_BYTES, after=_SCAN_BYTES, start=st.integers(0, 100), span=st.integers(0, 100))
+def test_line_end_finds_the_first_newline(data: bytes, after: bytes, start: int, span: int) -> None:
+    """Before ``end`` only, whatever follows it (the 64-byte step reads past ``end``)."""
     start = min(start, len(data))
-    found = data.find(b"\n", start)
-    assert _line_end(np.frombuffer(data, np.uint8), start, len(data)) == (
-        found if found >= 0 else len(data)
-    )
+    end = min(start + span, len(data))
+    found = data.find(b"\n", start, end)
+    buf = np.frombuffer(data + after + b"\n" * 64, np.uint8)
+    assert _line_end(buf, start, end) == (found if found >= 0 else end)
 
 
 @settings(deadline=None, max_examples=400)

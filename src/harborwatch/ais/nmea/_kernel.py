@@ -298,11 +298,19 @@ def _find_byte(buf, i, end, byte, pattern):
     """Index of the first ``byte`` in buf[i:end], or ``end``; ``pattern`` is ``byte`` in all
     eight bytes of a uint64.
 
-    Eight bytes at a time: a byte of ``x`` is zero where the byte was ``byte``, and
+    64 bytes at a time (:func:`_match64`) while 64 can be read from ``i``, which may reach past
+    ``end``: a hit there means none before ``end``. Near the buffer's end, eight bytes at a
+    time: a byte of ``x`` is zero where the byte was ``byte``, and
     ``(x - 0x01..) & ~x & 0x80..`` sets the high bit of the lowest such byte (borrows only run
     upwards, so bytes above it may be false hits, never below). A byte loop paid a compare and
     a branch per byte and a misprediction at every hit.
     """
+    while i < end and i + 64 <= buf.shape[0]:
+        hits = _match64(buf, i, byte)
+        if hits:
+            return min(i + np.int64(_trailing_zeros(hits)), end)
+        i += 64
+    i = min(i, end)
     while i + 8 <= end:
         x = _load8(buf, i) ^ pattern
         hits = (x - _ONES) & ~x & _HIGHS
