@@ -77,3 +77,18 @@ def test_segment_ids_are_stable_across_runs(rows: list[PositionRow]) -> None:
     )
     for seg_id, ts, vessel in starts.iter_rows():
         assert seg_id.startswith(f"{vessel}-{ts:%Y-%m-%dT%H:%M:%S}.")
+
+
+@settings(max_examples=100, deadline=None)
+@given(_tracks, st.randoms(use_true_random=False), st.integers(0, 60))
+def test_input_already_sorted_by_vessel_and_time_gives_the_same_result(
+    rows: list[PositionRow], rnd: Random, cut: int
+) -> None:
+    # As a store query returns rows: by vessel and time, same-time rows in any order, in chunks.
+    numbered = positions(rows)
+    order = list(range(len(rows)))
+    rnd.shuffle(order)
+    vessel = pl.coalesce(pl.col("mmsi").cast(pl.String), pl.col("vessel_key"))
+    ordered = numbered[order].sort(vessel, "ts", nulls_last=True, maintain_order=True)
+    chunked = pl.concat([ordered[:cut], ordered[cut:]], rechunk=False)
+    assert segment_tracks(chunked, CONFIG).equals(segment_tracks(numbered, CONFIG))

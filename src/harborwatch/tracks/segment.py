@@ -62,11 +62,8 @@ def segment_tracks(
     ``speed_knots``/``course_deg`` are SOG/COG, or derived from consecutive positions of the same
     segment where SOG/COG are missing (the Suez export has none).
     """
-    points = _sorted_with_vessel_id(positions)
+    points, starts, ts_us = _sorted_with_vessel_id(positions)
     vessel = points["vessel_id"]
-    starts = np.flatnonzero(vessel.ne_missing(vessel.shift(1)).fill_null(True).to_numpy())
-    starts = np.append(starts, points.height).astype(np.int64)
-    ts_us = points["ts"].dt.cast_time_unit("us").to_physical().to_numpy()
     lon = _float_array(points["lon"])
     lat = _float_array(points["lat"])
     sog = _float_array(points["sog_knots"])
@@ -112,26 +109,29 @@ def segment_tracks(
     )
 
 
-def _sorted_with_vessel_id(positions: pl.DataFrame) -> pl.DataFrame:
-    """``positions`` with ``vessel_id`` first, in the one order the segmenter reads them.
+def _sorted_with_vessel_id(
+    positions: pl.DataFrame,
+) -> tuple[pl.DataFrame, np.ndarray, np.ndarray]:
+    """``positions`` with ``vessel_id`` first, in the one order the segmenter reads them, the
+    first row of each vessel (then the row count) and the times in microseconds.
 
     Sorted by ``vessel_id, ts`` (skipped when already so, as store queries return them); rows of
     one vessel with the same time are then ordered by :data:`TIE_BREAK_COLUMNS`, sorting only
     those rows.
     """
-    vessel_id = pl.coalesce(pl.col("mmsi").cast(pl.String), pl.col("vessel_key"))
-    points = positions.select(vessel_id.alias("vessel_id"), pl.all())
-    same_vessel = pl.col("vessel_id") == pl.col("vessel_id").shift(1)
-    in_order = (pl.col("vessel_id") > pl.col("vessel_id").shift(1)) | (
-        same_vessel & (pl.col("ts") >= pl.col("ts").shift(1))
-    )
-    if not points.select(in_order.fill_null(True).all()).item():
-        points = points.sort("vessel_id", "ts", nulls_last=True)
-    tied = (same_vessel & (pl.col("ts") == pl.col("ts").shift(1))).fill_null(False)
-    in_tie = points.select(tied | tied.shift(-1, fill_value=False)).to_series()
-    if not in_tie.any():
-        return points
-    rows = np.flatnonzero(in_tie.to_numpy())
+    runs = _vessel_runs(positions)
+    if runs is None:
+        positions = positions.sort(_VESSEL_ID, "ts", nulls_last=True)
+        runs = _vessel_runs(positions, check=False)
+        assert runs is not None
+    vessel_id, starts, ts_us, tied = runs
+    points = pl.DataFrame([vessel_id]).hstack(positions)
+    if not tied.any():
+        return points, starts, ts_us
+    in_tie = np.zeros(points.height, bool)
+    in_tie[1:] = tied
+    in_tie[:-1] |= tied
+    rows = np.flatnonzero(in_tie)
     keys = ["vessel_id", "ts", *(c for c in TIE_BREAK_COLUMNS if c in points.columns)]
     as_text = [
         pl.col(c).cast(pl.String) if points.schema[c] == pl.Categorical else pl.col(c) for c in keys
@@ -139,9 +139,59 @@ def _sorted_with_vessel_id(positions: pl.DataFrame) -> pl.DataFrame:
     tie_order = (
         points[rows].with_row_index("_row").sort(as_text, nulls_last=True)["_row"].to_numpy()
     )
-    order = np.arange(points.height)
-    order[rows] = rows[tie_order]
-    return points[order]
+    moved = tie_order != np.arange(rows.size)
+    target, source = rows[moved], rows[tie_order[moved]]
+    points = points.with_columns(_reordered(points[c], target, source) for c in points.columns)
+    return points, starts, ts_us
+
+
+_VESSEL_ID = pl.coalesce(pl.col("mmsi").cast(pl.String), pl.col("vessel_key").cast(pl.String))
+
+
+def _vessel_runs(
+    positions: pl.DataFrame, check: bool = True
+) -> tuple[pl.Series, np.ndarray, np.ndarray, np.ndarray] | None:
+    """``vessel_id`` of every row, the first row of each vessel (then the row count), the times
+    in microseconds and, between each row and the next, whether both are of one vessel at one
+    time; None when ``check`` finds the rows not sorted by ``vessel_id, ts``.
+
+    The id text is built once per run of equal ``mmsi, vessel_key`` (store order keeps a vessel's
+    rows together) and repeated, rather than formatted for every row.
+    """
+    n = positions.height
+    key_change = positions.select(
+        pl.col("mmsi").ne_missing(pl.col("mmsi").shift(1))
+        | pl.col("vessel_key").ne_missing(pl.col("vessel_key").shift(1))
+    ).to_series()
+    run_first = np.flatnonzero(key_change.to_numpy())
+    if n:
+        run_first[0] = 0  # shift(1) leaves row 0 null: ne_missing says changed
+    labels = positions[run_first].select(_VESSEL_ID).to_series().alias("vessel_id")
+    if check and not labels.is_sorted(nulls_last=True):
+        return None
+    new_vessel = labels.ne_missing(labels.shift(1)).to_numpy()
+    new_vessel[:1] = True  # a null first id equals the shift's null
+    run_size = np.diff(np.append(run_first, n))
+    vessel_id = labels.gather(np.repeat(np.arange(run_first.size, dtype=np.uint32), run_size))
+    vessel_first = np.zeros(n, bool)
+    vessel_first[run_first[new_vessel]] = True
+    ts_us = positions["ts"].dt.cast_time_unit("us").to_physical().to_numpy()
+    step = np.diff(ts_us)
+    same_vessel = ~vessel_first[1:]
+    if check and (step[same_vessel] < 0).any():
+        return None
+    starts = np.append(np.flatnonzero(vessel_first), n).astype(np.int64)
+    return vessel_id, starts, ts_us, same_vessel & (step == 0)
+
+
+def _reordered(column: pl.Series, target: np.ndarray, source: np.ndarray) -> pl.Series:
+    """``column`` with the values at rows ``source`` moved to rows ``target`` (a permutation of
+    the same rows). Only the few tied rows move, so the column is patched rather than gathered
+    whole, and left as is when the moved values are equal (columns constant within each tie)."""
+    values = column.gather(source)
+    if values.equals(column.gather(target)):
+        return column
+    return column.scatter(target, values)
 
 
 def _float_array(column: pl.Series) -> np.ndarray:
