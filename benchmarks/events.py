@@ -43,6 +43,7 @@ from harborwatch.events.base import DetectionContext, EventType
 from harborwatch.events.detect import DETECTORS, DetectionConfig
 from harborwatch.geo.enrich import annotate_geography
 from harborwatch.geo.reference import Geography, load_geography
+from harborwatch.tracks.coverage import coverage_windows
 from harborwatch.tracks.segment import segment_tracks
 
 SOURCES = [
@@ -116,7 +117,9 @@ def run_harborwatch(
     """Time each stage (best of ``repeat``); return CPU seconds of segmentation + geography +
     gaps + port visits."""
     config = DetectionConfig()
-    context = DetectionContext(ports=geography.ports)
+    # As `harborwatch detect` does: coverage comes from the store's file spans, not from points.
+    coverage = coverage_windows(positions, config.ais_gap.min_gap_h)
+    context = DetectionContext(ports=geography.ports, coverage=coverage)
     n = positions.height
     points, t_segment = timed("segment_tracks", n, lambda: segment_tracks(positions), repeat)
     points, t_geo = timed(
