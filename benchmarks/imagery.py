@@ -22,6 +22,7 @@ import resource
 import subprocess
 import sys
 import time
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ import numpy as np
 import rasterio
 from _data import WORK_DIR, data_dir, machine
 from PIL import Image
+from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
 
 SHIFT_PX = (5, -3)
@@ -60,6 +62,7 @@ def build(size_px: int) -> tuple[Path, Path]:
     after_path = WORK_DIR / f"mosaic_{size_px}_altered.tif"
     if before_path.exists() and after_path.exists():
         return before_path, after_path
+    warnings.simplefilter("ignore", NotGeoreferencedWarning)  # the mosaic lives in pixel space
     tile = composite()
     rng = np.random.default_rng(0)
     patches = np.column_stack([rng.integers(0, size_px - 80, (PATCHES, 2)),

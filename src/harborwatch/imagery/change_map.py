@@ -44,6 +44,9 @@ from harborwatch.errors import InputError
 Scene = Mapping[str, Any]
 """A row of the SCENES table as a mapping (``path``, ``crs``, ``transform``, ``gsd_m``, ...)."""
 
+_GDAL_CACHE_MB = 256
+"""GDAL's block cache while a map is made: windows are read once each, and GDAL's default (5 % of
+the machine's memory) alone would break the 2 GB goal on a large machine."""
 _SAMPLE_PIXELS = 2_000_000
 """Pixels sampled for the threshold: enough for a stable histogram, small beside a 10k² scene."""
 
@@ -348,6 +351,24 @@ def change_map(
     pair_shift = None
     if not (is_georeferenced(before_scene) and is_georeferenced(after_scene)):
         pair_shift = shift if shift is not None else estimate_shift(before_scene, after_scene)
+    with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB):
+        return _change_map(before_scene, after_scene, out_path, zones, pair_shift, window_px,
+                           min_blob_px, smooth_px, threshold, min_magnitude)  # fmt: skip
+
+
+def _change_map(
+    before_scene: Scene,
+    after_scene: Scene,
+    out_path: Path | None,
+    zones: pl.DataFrame | None,
+    pair_shift: Shift | None,
+    window_px: int,
+    min_blob_px: int,
+    smooth_px: float,
+    threshold: float | None,
+    min_magnitude: float,
+) -> ChangeMap:
+    """:func:`change_map` once the pixel shift is known."""
     pair = _Pair(before_scene, after_scene, pair_shift)
     try:
         halo = int(3 * smooth_px) + 4 + int(math.sqrt(min_blob_px))
