@@ -98,7 +98,8 @@ class _Track:
     def take(self, rows: np.ndarray, **columns: np.ndarray) -> pl.DataFrame:
         """The gathered columns at ``rows``, plus ``columns`` (arrays aligned with ``rows``)."""
         taken = self.points.select(_GATHERED)[rows]
-        return taken.with_columns(pl.Series(name, values) for name, values in columns.items())
+        added = (pl.Series(name, values, nan_to_null=True) for name, values in columns.items())
+        return taken.with_columns(added)
 
 
 def detect_spoofing(
@@ -321,17 +322,15 @@ def _segment_switches(track: _Track, to: np.ndarray, prev: np.ndarray) -> np.nda
             & is_valid_position()
         )
         .group_by("vessel_id", "seg_id")
-        .agg(pl.col("ts").min().alias("_first"), pl.col("ts").max().alias("_last"))
+        .agg(pl.col("ts").min().alias("first_ts"), pl.col("ts").max().alias("last_ts"))
     )
-    prev_spans = spans.rename(
-        {"vessel_id": "_prev_vessel_id", "seg_id": "_prev_seg_id", "_first": "_prev_first"}
-        | {"_last": "_prev_last"}
-    )
+    prev_spans = spans.select(pl.all().name.prefix("_prev_"))
     overlapping = (
         steps.join(spans, on=["vessel_id", "seg_id"], how="left")
         .join(prev_spans, on=["_prev_vessel_id", "_prev_seg_id"], how="left")
         .filter(
-            (pl.col("_first") < pl.col("_prev_last")) & (pl.col("_prev_first") < pl.col("_last"))
+            (pl.col("first_ts") < pl.col("_prev_last_ts"))
+            & (pl.col("_prev_first_ts") < pl.col("last_ts"))
         )
     )
     switch = np.zeros(to.size, bool)
