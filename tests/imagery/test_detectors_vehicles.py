@@ -19,7 +19,8 @@ def p1888(data_dir: Path) -> tuple[dict, np.ndarray, np.ndarray]:
 
 
 def test_p1888_vehicle_count_within_goal(p1888: tuple[dict, np.ndarray, np.ndarray]) -> None:
-    """Goal: count error ≤ 20 % on 64 labelled vehicles. Reached: 0 %, P = R = 0.81."""
+    """Goal: count error ≤ 20 % on 64 labelled vehicles. Reached: 61 found (-5 %), precision
+    0.80, recall 0.77."""
     scene, corners, classes = p1888
     found = detect_objects(scene, "vehicles")
     vehicles = np.isin(classes, ["small-vehicle", "large-vehicle"])
@@ -31,7 +32,7 @@ def test_p1888_vehicle_count_within_goal(p1888: tuple[dict, np.ndarray, np.ndarr
 
 
 def test_p1888_buses_are_large_vehicles(p1888: tuple[dict, np.ndarray, np.ndarray]) -> None:
-    """The 50 buses: recall 0.90 as large-vehicle, lengths near 11-13 m."""
+    """The 50 buses: recall 0.88, precision 0.96 as large-vehicle; lengths near 11-13 m."""
     scene, corners, classes = p1888
     found = detect_objects(scene, "vehicles")
     large = found.filter(found["class"] == "large-vehicle")

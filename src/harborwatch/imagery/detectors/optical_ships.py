@@ -33,6 +33,7 @@ from harborwatch.imagery.detectors._common import (
     Boxes,
     component_boxes,
     detect_tiled,
+    label_sums,
     luminance,
     make_config,
     otsu_threshold,
@@ -99,7 +100,7 @@ def _detect_window(
     length_m, width_m = boxes.length_px * gsd_m, boxes.width_px * gsd_m
     keep = (length_m >= config.min_length_m) & (width_m >= config.min_width_m)
     keep &= (length_m <= config.max_length_m) & (length_m >= config.min_elongation * width_m)
-    contrast = ndi.mean(gray - level, labels, np.arange(1, count + 1)) if count else np.zeros(0)
+    contrast = label_sums(labels, count, gray - level) / np.maximum(label_sums(labels, count), 1)
     score = np.clip(contrast / max(2 * (threshold - float(np.median(level))), 1e-6), 0, 1)
     return Boxes(
         boxes.x_px, boxes.y_px, boxes.length_px, boxes.width_px, boxes.angle_deg,
@@ -118,7 +119,7 @@ def water_mask(gray: np.ndarray, gsd_m: float, min_water_m2: float) -> np.ndarra
     labels, count = ndi.label(water)
     if count == 0:
         return water
-    area_m2 = ndi.sum_labels(water, labels, np.arange(1, count + 1)) * gsd_m * gsd_m
+    area_m2 = label_sums(labels, count) * gsd_m * gsd_m
     return np.concatenate([[False], area_m2 >= min_water_m2])[labels]
 
 

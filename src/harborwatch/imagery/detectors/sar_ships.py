@@ -28,6 +28,7 @@ from harborwatch.imagery.detectors._common import (
     Boxes,
     component_boxes,
     detect_tiled,
+    label_sums,
     make_config,
     otsu_threshold,
     to_frame,
@@ -94,12 +95,12 @@ def detect_window(
     boxes = component_boxes(labels, count)
     if count == 0:
         return boxes
-    index = np.arange(1, count + 1)
-    area_m2 = ndi.sum_labels(np.ones(labels.shape, np.float32), labels, index) * gsd_m**2
+    area_px = label_sums(labels, count)
+    area_m2 = area_px * gsd_m**2
     length_m = boxes.length_px * gsd_m
     keep = (length_m >= config.min_length_m) & (length_m <= config.max_length_m)
     keep &= area_m2 >= config.min_area_m2
-    ratio = ndi.mean(intensity / clutter, labels, index)
+    ratio = label_sums(labels, count, intensity / clutter) / area_px
     score = np.clip(np.log10(np.maximum(ratio, 1.0)) / 3.0, 0, 1).astype(np.float32)
     return Boxes(
         boxes.x_px, boxes.y_px, boxes.length_px, boxes.width_px, boxes.angle_deg, score,
@@ -114,6 +115,6 @@ def sea_mask(band: np.ndarray, gsd_m: float, config: SarShipConfig) -> np.ndarra
     labels, count = ndi.label(water)
     if count == 0:
         return water
-    area_m2 = ndi.sum_labels(water, labels, np.arange(1, count + 1)) * gsd_m**2
+    area_m2 = label_sums(labels, count) * gsd_m**2
     water = np.concatenate([[False], area_m2 >= config.min_water_m2])[labels]
     return ndi.binary_fill_holes(water)

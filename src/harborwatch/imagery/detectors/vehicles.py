@@ -26,6 +26,7 @@ from harborwatch.imagery.detectors._common import (
     coarse_background,
     component_boxes,
     detect_tiled,
+    label_sums,
     make_config,
     to_frame,
 )
@@ -38,7 +39,7 @@ VERSION = "1"
 class VehicleConfig:
     """Thresholds of the vehicle detector (lengths in metres, contrast in robust spreads)."""
 
-    contrast_sigma: float = 4.0
+    contrast_sigma: float = 5.0
     """Robust spreads above (or below) the local surface a vehicle pixel must be."""
     background_m: float = 30.0
     """Width of the median window giving the surface level: several vehicles long, so a row of
@@ -124,9 +125,8 @@ def _vehicle_boxes(
     boxes = component_boxes(labels, count)
     if count == 0:
         return boxes, np.zeros(mask.shape, dtype=bool)
-    index = np.arange(1, count + 1)
-    area_px = ndi.sum_labels(np.ones(labels.shape, np.float32), labels, index)
-    mean_score = ndi.mean(score_map, labels, index)
+    area_px = label_sums(labels, count)
+    mean_score = label_sums(labels, count, score_map) / area_px
     length_m, width_m = boxes.length_px * gsd_m, boxes.width_px * gsd_m
     fill = area_px / (boxes.length_px * boxes.width_px)
     keep = (
