@@ -634,16 +634,16 @@ def _circled(
     min_turn_deg: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per moving row, the course change summed over the vessel's moving rows in
-    ``(ts - window, ts]`` and whether the row lies inside a window that turned at least
-    ``min_turn_deg``. Only the nearest such window ending at or after a row can contain it (window
-    starts grow with their ends), so a backward pass carrying that window's start decides."""
+    ``(ts - window, ts]``, and whether the row lies inside a window that turned at least
+    ``min_turn_deg``: when a window does, its moving rows not yet marked are marked (window
+    starts only grow, so each row is marked once)."""
     n = moving.size
     turned = np.zeros(n)
-    start = np.empty(n, np.int64)
-    lo, hi, total = 0, 0, 0.0
+    inside = np.zeros(n, np.bool_)
+    lo, hi, marked, total = 0, 0, 0, 0.0
     for i in range(n):
         if i == 0 or vessel[i] != vessel[i - 1]:
-            lo, hi, total = i, i, 0.0
+            lo, hi, marked, total = i, i, i, 0.0
         if not moving[i]:
             continue
         while hi < n and vessel[hi] == vessel[i] and ts_us[hi] <= ts_us[i]:
@@ -652,16 +652,11 @@ def _circled(
         while not moving[lo] or ts_us[lo] <= ts_us[i] - window_us:
             total -= turn[lo]
             lo += 1
-        turned[i], start[i] = total, ts_us[lo]
-    inside = np.zeros(n, np.bool_)
-    circle_start = np.iinfo(np.int64).max
-    for i in range(n - 1, -1, -1):
-        if i == n - 1 or vessel[i] != vessel[i + 1]:
-            circle_start = np.iinfo(np.int64).max
-        if moving[i]:
-            if abs(turned[i]) >= min_turn_deg:
-                circle_start = start[i]
-            inside[i] = circle_start <= ts_us[i]
+        turned[i] = total
+        if abs(total) >= min_turn_deg:
+            for j in range(max(lo, marked), i + 1):
+                inside[j] = moving[j]
+            marked = i + 1
     return turned, inside
 
 
@@ -672,7 +667,7 @@ def _circling(track: _Track, config: SpoofingConfig) -> pl.DataFrame:
         & ~pl.col("noise").fill_null(False)
         & (pl.col("speed_knots") >= config.circle_min_speed_knots)
     )
-    course = track.points["course_deg"].cast(pl.Float64).fill_null(float("nan")).to_numpy()
+    course = track.points["course_deg"].fill_null(float("nan")).to_numpy()
     turn = _course_turns(
         track.vessel,
         track.ts_us,
