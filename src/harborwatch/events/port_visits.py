@@ -70,11 +70,25 @@ _COLUMNS = (
 
 def hysteresis(on: np.ndarray, off: np.ndarray, resets: np.ndarray) -> np.ndarray:
     """A boolean state that turns on where ``on``, off where ``off`` and otherwise keeps its
-    previous value; it starts off at every ``resets`` row. Vectorised: each row reads the state of
-    the latest row that decided one, found with a running maximum of indices."""
-    decided = on | off | resets
-    latest = np.maximum.accumulate(np.where(decided, np.arange(on.size), 0))
-    return on[latest]
+    previous value; it starts off at every ``resets`` row (one compiled pass)."""
+    return _hysteresis(
+        np.ascontiguousarray(on, bool),
+        np.ascontiguousarray(off, bool),
+        np.ascontiguousarray(resets, bool),
+    )
+
+
+@numba.njit(cache=True)
+def _hysteresis(on: np.ndarray, off: np.ndarray, resets: np.ndarray) -> np.ndarray:
+    state = np.empty(on.size, np.bool_)
+    current = False
+    for i in range(on.size):
+        if on[i]:
+            current = True
+        elif off[i] or resets[i]:
+            current = False
+        state[i] = current
+    return state
 
 
 @numba.njit(cache=True)
@@ -119,9 +133,9 @@ def detect_port_visits(
 ) -> pl.DataFrame:
     """Every port visit, one ``port_visit`` event each; port names come from ``context.ports``."""
     pts = UsablePoints(points)
-    dist = np.nan_to_num(pts.values("port_distance_m"), nan=np.inf)
+    dist = pts.values("port_distance_m")  # NaN (unknown) counts as out of port
     starts, ends = pts.starts, pts.ends()
-    in_port = hysteresis(dist <= config.entry_distance_m, dist > config.exit_distance_m, starts)
+    in_port = hysteresis(dist <= config.entry_distance_m, ~(dist <= config.exit_distance_m), starts)
     index = np.flatnonzero(in_port)
     entering = in_port & (starts | ~np.roll(in_port, 1))
     leaving = in_port & (ends | ~np.roll(in_port, -1))
