@@ -144,3 +144,43 @@ def test_same_bytes_matches_a_slice_compare(stored: bytes, at: int, wanted: byte
     rscr[len(wanted) :] = 255  # bytes past the id must not matter
     rb = np.frombuffer(stored, np.uint8)
     assert _same_bytes(rb, at, rscr, rlen) == (stored[at : at + rlen] == wanted[:rlen])
+
+
+@njit
+def _pack_message(buf: np.ndarray, s: int, e: int, w: np.ndarray) -> tuple:
+    return k._pack_message(buf, s, e, w)
+
+
+@njit
+def _pack_by_char(buf: np.ndarray, s: int, e: int, w: np.ndarray) -> tuple:
+    w[:] = 0
+    found = k._pack(buf, s, e, w, 0)
+    k._pad_words(w, e - s)
+    return found
+
+
+_ARMOUR = bytes(range(48, 88)) + bytes(range(96, 120))
+_NEAR_ARMOUR = b"\x00\x2f\x58\x5f\x78\x7f\x80\xb0\xd7\xe0\xf7\xff"
+"""Bytes just outside the armour ranges, and valid ones with the high bit set."""
+
+
+@settings(deadline=None, max_examples=400)
+@given(
+    payload=st.one_of(
+        st.lists(st.sampled_from(_ARMOUR), max_size=90).map(bytes),
+        st.lists(st.sampled_from(_ARMOUR + _NEAR_ARMOUR), max_size=90).map(bytes),
+    ),
+    before=st.binary(max_size=12),
+    after=st.binary(max_size=12),
+)
+def test_pack_message_matches_packing_a_character_at_a_time(
+    payload: bytes, before: bytes, after: bytes
+) -> None:
+    """Same words and the same first bad character, whatever bytes surround the payload (the
+    word loads read past it; near the buffer's end the character loop takes over)."""
+    buf = np.frombuffer(before + payload + after, np.uint8)
+    s, e = len(before), len(before) + len(payload)
+    fast, slow = np.full(k.WORDS, -1, np.int64), np.full(k.WORDS, -1, np.int64)
+    assert _pack_message(buf, s, e, fast) == _pack_by_char(buf, s, e, slow)
+    if not any(ch not in _ARMOUR for ch in payload):
+        assert fast.tolist() == slow.tolist()
