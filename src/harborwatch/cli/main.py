@@ -21,6 +21,7 @@ from harborwatch.cli import output
 from harborwatch.cli.evaluation import eval_group
 from harborwatch.cli.events import detect, events, vessel
 from harborwatch.cli.geo import sites_command
+from harborwatch.cli.imagery import annotations_group, imagery_group, scene_group, scenes_command
 from harborwatch.cli.options import (
     chunk_option,
     json_option,
@@ -307,7 +308,17 @@ def decode(
         raise RejectedInputError(report.rejected)
 
 
-for command in (detect, events, vessel, sites_command, eval_group):
+for command in (
+    detect,
+    events,
+    vessel,
+    sites_command,
+    eval_group,
+    scene_group,
+    scenes_command,
+    annotations_group,
+    imagery_group,
+):
     cli.add_command(command)
 
 
