@@ -357,6 +357,34 @@ def test_a_tag_block_alone_on_its_line_dates_the_next_sentence_unless_a_dollar_l
     assert _rows(cut_everywhere) == _rows(batch)
 
 
+def test_pghp_times_while_the_date_repeats_changes_or_is_invalid() -> None:
+    """The kernel reuses the last date while its text repeats: every line must still get its
+    own time, and an invalid line must not disturb the next."""
+    stamps = [
+        (2013, 11, 12, 23, 59, 59, 999),
+        (2013, 11, 12, 0, 0, 0, 0),
+        (2013, 11, 12, 24, 0, 0, 0),  # hour 24: quarantined, the date repeats
+        (2013, 2, 29, 1, 0, 0, 0),  # no such day
+        (2013, 11, 12, 7, 8, 9, 10),
+        (2012, 2, 29, 1, 2, 3, 4),
+        (2012, 2, 29, 1, 2, 3, 5),
+        (2013, 11, 13, 0, 0, 1, 0),
+    ]
+    lines = []
+    for n, stamp in enumerate(stamps):
+        lines += [pghp(*stamp, "2190067"), sentence(type1(mmsi=219_000_100 + n), 0)]
+    text = "\n".join(lines)
+    batch = decode(text)
+    got = {r["mmsi"] - 219_000_100: r["ts"] for r in batch.positions.to_pylist()}
+    assert got == {
+        n: datetime(y, mo, d, h, mi, s, ms * 1000, tzinfo=UTC)
+        for n, (y, mo, d, h, mi, s, ms) in enumerate(stamps)
+        if n not in (2, 3)
+    }
+    assert reasons(batch) == ["malformed", "no_timestamp"] * 2
+    assert _rows(decode(text, chunks=list(range(1, len(text), 7)))) == _rows(batch)
+
+
 def test_pghp_with_bad_checksum_is_quarantined_and_dates_nothing() -> None:
     line = pghp(2013, 11, 12, 12, 0, 1, 500, "2190067")
     batch = decode(line[:-2] + "00\n" + sentence(type1(), 0))

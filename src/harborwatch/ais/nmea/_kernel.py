@@ -179,9 +179,11 @@ REJ_ROWS = 7
 
 # scratch (i64[SCRATCH_LEN]): packed payload words at 0 (WORDS of them), the last $PGHP date at
 # DAY (year, month, day, microseconds of its midnight; zeros at first, which no date from 1970
-# on matches), comma positions of a sentence at FPOS
+# on matches), comma positions of a sentence at FPOS, and at DATE_TEXT the text of the date
+# cached at DAY (length, then two words of bytes; length 0 at first, which no date has)
 DAY = 12
 FPOS = 16
+DATE_TEXT = 28
 SCRATCH_LEN = 32
 _SKIP = -2
 """Scan result for a sentence that is not AIS (not VDM/VDO): no record."""
@@ -1216,6 +1218,24 @@ def _scan_fields(buf, q, e, scratch, limit):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _date_text(buf, s, e):
+    """((first, second) eight-byte words of buf[s:e], zero past ``e``, as int64; length), or
+    length 0 when it is empty, over 16 bytes or too near the buffer's end to load.
+
+    A ``$PGHP`` feed repeats its date line after line: while the text repeats, the cached day
+    is reused without reading the year, month and day again.
+    """
+    n = e - s
+    if n < 1 or n > 16 or s + 16 > buf.shape[0]:
+        return (np.int64(0), np.int64(0)), 0
+    low_past = np.uint64(8 * (8 - min(n, 8)))
+    high_past = np.uint64(8 * (8 - max(n - 8, 0)))
+    low = (_load8(buf, s) << low_past) >> low_past
+    high = ((_load8(buf, s + 8) << high_past) >> high_past) if n > 8 else np.uint64(0)
+    return (np.int64(low), np.int64(high)), n
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _pghp(buf, p, e, scratch):
     """Read ``$PGHP,1,yyyy,mm,dd,hh,mi,ss,ms,country,region,station,...*hh`` at ``p``.
 
@@ -1235,16 +1255,22 @@ def _pghp(buf, p, e, scratch):
     ts = NO_TS
     if nc >= 8:  # fields 2-8: year month day hour minute second ms
         c = FPOS
-        ts = _civil_us(
-            _short_uint(buf, scratch[c + 1] + 1, scratch[c + 2]),
-            _short_uint(buf, scratch[c + 2] + 1, scratch[c + 3]),
-            _short_uint(buf, scratch[c + 3] + 1, scratch[c + 4]),
-            _short_uint(buf, scratch[c + 4] + 1, scratch[c + 5]),
-            _short_uint(buf, scratch[c + 5] + 1, scratch[c + 6]),
-            _short_uint(buf, scratch[c + 6] + 1, scratch[c + 7]),
-            _short_uint(buf, scratch[c + 7] + 1, scratch[c + 8]),
-            scratch,
-        )
+        h = _short_uint(buf, scratch[c + 4] + 1, scratch[c + 5])
+        mi = _short_uint(buf, scratch[c + 5] + 1, scratch[c + 6])
+        s = _short_uint(buf, scratch[c + 6] + 1, scratch[c + 7])
+        ms = _short_uint(buf, scratch[c + 7] + 1, scratch[c + 8])
+        text, n = _date_text(buf, scratch[c + 1] + 1, scratch[c + 4])
+        cached = text[0] == scratch[DATE_TEXT + 1] and text[1] == scratch[DATE_TEXT + 2]
+        if n > 0 and n == scratch[DATE_TEXT] and cached:
+            y, mo, d = scratch[DAY], scratch[DAY + 1], scratch[DAY + 2]  # the cached day's
+        else:
+            y = _short_uint(buf, scratch[c + 1] + 1, scratch[c + 2])
+            mo = _short_uint(buf, scratch[c + 2] + 1, scratch[c + 3])
+            d = _short_uint(buf, scratch[c + 3] + 1, scratch[c + 4])
+        ts = _civil_us(y, mo, d, h, mi, s, ms, scratch)
+        if ts != NO_TS:  # scratch[DAY:] now holds this date
+            scratch[DATE_TEXT] = n
+            scratch[DATE_TEXT + 1], scratch[DATE_TEXT + 2] = text
     if ts == NO_TS:
         return R_MALFORMED, D_PGHP_TIME, 0, 0, NO_TS, -1, -1
     rs = -1
