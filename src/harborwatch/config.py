@@ -96,6 +96,13 @@ class SpoofingConfig:
     teleport_speed_knots: float = 50.0  # GFW: above 25-50 kn between points is implausible
     teleport_min_distance_m: float = NM_M  # shorter hops are GPS error over seconds, not jumps
     min_land_distance_from_port_m: float = 5_000.0  # on land further than this from any port
+    # Natural Earth 1:50m coastlines are generalised by up to ~2 km: harbours, lagoons and island
+    # anchorages fall "inland" by less than that.
+    min_inland_distance_m: float = 2_000.0
+    # A land cell where this many vessels report is a waterway the polygons lack (the Suez Canal,
+    # at 1:50m), not spoofing: one spoofer rarely shares its fake spot with two honest ships.
+    waterway_min_vessels: int = 3
+    waterway_cell_m: float = 1_000.0
     same_spot_min_vessels: int = 5  # this many vessels at one spot at once
     same_spot_radius_m: float = 50.0  # about a ship's length: two hulls cannot be closer
     same_spot_window_min: float = 10.0  # EncounterConfig's 10-minute common time grid (GFW)

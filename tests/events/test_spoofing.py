@@ -113,6 +113,26 @@ def test_on_land_near_a_port_is_not_spoofing() -> None:
     assert kinds(detect_spoofing(near_limit, CONTEXT)) == ["on_land"]
 
 
+def test_on_land_within_the_coastline_generalisation_is_not_spoofing() -> None:
+    """A berth or lagoon that coarse polygons put a few hundred metres inland is not spoofing."""
+    rows = straight("1", 10)
+    shallow = track_points(rows, on_land=[True] * 10, inland_distance_m=[600.0] * 10)
+    assert detect_spoofing(shallow, CONTEXT).is_empty()
+    deep = track_points(rows, on_land=[True] * 10, inland_distance_m=[20_000.0] * 10)
+    assert kinds(detect_spoofing(deep, CONTEXT)) == ["on_land"]
+
+
+def test_land_cells_many_vessels_use_are_a_waterway() -> None:
+    """Three ships in a canal the polygons lack are traffic; one ship alone far inland is not."""
+    canal = [(f"{v}", h / 6, 32.34 + h * 1e-4, 30.5, 8.0) for v in range(3) for h in range(6)]
+    alone = [("9", h / 6, 36.7 + h * 1e-4, 34.7, 8.0) for h in range(6)]
+    points = track_points(canal + alone, on_land=[True] * 24, inland_distance_m=[30_000.0] * 24)
+    events = detect_spoofing(points, CONTEXT)
+    assert kinds(events) == ["on_land"] and events["vessel_id"].to_list() == ["9"]
+    two = track_points(canal[:12], on_land=[True] * 12, inland_distance_m=[30_000.0] * 12)
+    assert kinds(detect_spoofing(two, CONTEXT)) == ["on_land"] * 2  # two ships: not yet traffic
+
+
 def crowd(n_vessels: int, lon: float = 30.0, lat: float = 33.0) -> list[Row]:
     """``n_vessels`` vessels each reporting one spot (a few metres apart) within minutes."""
     return [(f"9{v}", 2 + v / 60, lon + v * 1e-5, lat, 0.0) for v in range(n_vessels)]

@@ -99,14 +99,21 @@ class InjectionPlan:
             raise InputError(f"fault counts must be >= 0, got {counts!r}")
 
 
-def inland_test(geography: Geography, min_port_distance_m: float = 20_000.0) -> PositionTest:
-    """A test for positions on land and further than ``min_port_distance_m`` from every port
-    (four times SpoofingConfig's 5 km, so a translated land run stays clear of ports)."""
+def inland_test(
+    geography: Geography,
+    min_port_distance_m: float = 20_000.0,
+    min_inland_distance_m: float = 5_000.0,
+) -> PositionTest:
+    """A test for positions on land, further than ``min_port_distance_m`` from every port (four
+    times SpoofingConfig's 5 km, so a translated land run stays clear of ports) and at least
+    ``min_inland_distance_m`` inside the coastline (beyond SpoofingConfig's 2 km allowance for
+    coarse coastlines)."""
 
     def test(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         _, distance_m = geography.port_index.nearest(lon, lat, min_port_distance_m)
-        land = np.asarray(geography.shore.on_land(lon, lat), dtype=bool)
-        return land & ~np.isfinite(distance_m)
+        coast_m, land = geography.shore.lookup(lon, lat)
+        deep = np.asarray(land, dtype=bool) & (coast_m >= min_inland_distance_m)
+        return deep & ~np.isfinite(distance_m)
 
     return test
 

@@ -10,7 +10,10 @@
   one ended (a one-way jump the segmenter could not attribute). Consecutive jumps form one
   episode, so a point that jumps out and back is one event with both jumps.
 - ``on_land``: runs of consecutive positions on land further than ``min_land_distance_from_port_m``
-  from any port (a port's quays and the harbour behind them count as land in coarse polygons).
+  from any port (a port's quays and the harbour behind them count as land in coarse polygons) and
+  at least ``min_inland_distance_m`` inside the coastline (the polygons' generalisation), outside
+  land cells where ``waterway_min_vessels`` vessels report (a canal or river the polygons lack;
+  like ``same_spot`` this compares vessels, so it needs them in one call).
 - ``same_spot``: at least ``same_spot_min_vessels`` vessels reporting one spot (cells of
   ``same_spot_radius_m``, time bins of ``same_spot_window_min``, on four grids offset by half a
   cell and/or half a bin so that a cluster across a cell or bin edge is still found). Unlike the
@@ -344,7 +347,9 @@ def _on_land(track: _Track, config: SpoofingConfig) -> pl.DataFrame:
         is_valid_position()
         & pl.col("on_land").fill_null(False)
         & (pl.col("port_distance_m").fill_null(float("inf")) > config.min_land_distance_from_port_m)
+        & (pl.col("inland_distance_m").fill_null(float("inf")) >= config.min_inland_distance_m)
     )
+    inland[_on_waterways(track, inland, config)] = False
     members, episode = _runs(inland, track.valid, track.vessel)
     rows = (
         track.take(members, _episode=episode)
@@ -372,6 +377,23 @@ def _on_land(track: _Track, config: SpoofingConfig) -> pl.DataFrame:
         config,
         ["min_port_distance_m"],
     )
+
+
+def _on_waterways(track: _Track, inland: np.ndarray, config: SpoofingConfig) -> np.ndarray:
+    """Rows of ``inland`` in land cells (``waterway_cell_m`` squares) where at least
+    ``waterway_min_vessels`` distinct vessels report: water the land polygons do not draw."""
+    rows = np.flatnonzero(inland)
+    if rows.size == 0:
+        return rows
+    step_deg = np.degrees(config.waterway_cell_m / EARTH_RADIUS_M)
+    lat = track.lat[rows]
+    y = np.floor(lat / step_deg).astype(np.int64)
+    x = np.floor(track.lon[rows] * np.cos(np.radians((y + 0.5) * step_deg)) / step_deg)
+    cell = (y << 32) ^ x.astype(np.int64)
+    pairs = np.unique(np.stack([cell, track.vessel[rows].astype(np.int64)]), axis=1)
+    cells, vessels = np.unique(pairs[0], return_counts=True)
+    crowded = cells[vessels >= config.waterway_min_vessels]
+    return rows[np.isin(cell, crowded)]
 
 
 @numba.njit(cache=True, inline="always")
