@@ -102,7 +102,7 @@ class SpoofingConfig:
     # A land cell where this many vessels report is a waterway the polygons lack (the Suez Canal,
     # at 1:50m), not spoofing: one spoofer rarely shares its fake spot with two honest ships.
     waterway_min_vessels: int = 3
-    waterway_cell_m: float = 1_000.0
+    waterway_cell_m: float = 3_000.0  # anchorage spacing in the Suez Canal lakes (measured)
     same_spot_min_vessels: int = 5  # this many vessels at one spot at once
     same_spot_radius_m: float = 50.0  # about a ship's length: two hulls cannot be closer
     same_spot_window_min: float = 10.0  # EncounterConfig's 10-minute common time grid (GFW)
