@@ -13,10 +13,13 @@ file in any chunking gives the same rows.
 Payload bits are packed ten characters (60 bits) per int64 word, so a field is at most two shifts
 and a mask, and every value stays non-negative (no signed-shift surprises).
 
-Speed: line ends, ``*`` and commas are found eight bytes at a time (:func:`_line_end`,
-:func:`_scan_fields`), the checksum is XOR-ed from whole words in the same step, payload
-characters go through a lookup table without branches, and the arrays the per-line helpers take
-are borrowed views that Numba does not reference-count (:func:`_borrow`). Outside the kernel,
+Speed: line ends, ``*`` and commas are found 64 bytes at a time from vector compare masks
+(:func:`_match64`; eight bytes at a time near the buffer's end), the checksum is XOR-ed in the
+same step (:func:`_xor64`), a one-sentence payload is checked and packed eight characters per
+step (:func:`_six8`), a tag block alone on its line is read only if the next line needs it
+(:func:`_resolve_tag`), a repeated ``$PGHP`` date is not read again (:func:`_date_text`), and
+the arrays the per-line helpers take are borrowed views that Numba does not reference-count
+(:func:`_borrow`). Outside the kernel,
 what is left to Arrow is cheap: position columns are written in their final types, and receiver
 ids are interned per table (:func:`_intern`), so their columns are dictionary indices.
 """
