@@ -31,6 +31,8 @@ from harborwatch.events.spoofing import (
 from harborwatch.geo.distance import haversine_m_expr
 
 _US_PER_H = 3.6e9
+_POSITION_COLUMNS = ("vessel_id", "mmsi", "ts", "lon", "lat", "seg_id", "noise")
+"""The columns position-based rules read: selected first, so filtering copies only these."""
 _EVIDENCE_MAX = 20
 """Far pairs and overlapping segments kept in one episode's evidence."""
 
@@ -114,7 +116,7 @@ def nearest_positions(rows: pl.DataFrame, points: pl.DataFrame) -> pl.DataFrame:
     """``rows`` (``vessel_id``, ``start_ts``) with ``lon``, ``lat`` and ``seg_id`` of the
     vessel's position nearest in time (noise and missing positions skipped)."""
     track = (
-        valid_positions(points)
+        valid_positions(points.select(_POSITION_COLUMNS))
         .filter(~pl.col("noise"))
         .select("vessel_id", pl.col("ts").alias("start_ts"), "lon", "lat", "seg_id")
     )
@@ -129,7 +131,7 @@ def nearest_positions(rows: pl.DataFrame, points: pl.DataFrame) -> pl.DataFrame:
 
 def _simultaneous(points: pl.DataFrame, config: IdentityConfig) -> pl.DataFrame:
     """Episodes of one vessel id reported in two places no single ship could link."""
-    clean = valid_positions(points).filter(~pl.col("noise"))
+    clean = valid_positions(points.select(_POSITION_COLUMNS)).filter(~pl.col("noise"))
     conflicts = pl.concat([_far_pairs(clean, config), _overlaps(clean)], how="diagonal_relaxed")
     rows = (
         _label_episodes(conflicts, config)
