@@ -11,10 +11,10 @@ import pytest
 import rasterio
 import shapely
 from PIL import Image
-from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from harborwatch.imagery.change_map import Shift, change_map, score_mask
 from harborwatch.imagery.scenes import read_scene_metadata
+from imagery.rasters import JOPLIN_PRE, warp_to_wgs84
 
 WHEN = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -90,18 +90,8 @@ def test_reprojected_copy_of_a_georeferenced_scene_shows_no_change(
 ) -> None:
     """The Joplin pre tile (EPSG:26915) against itself warped to EPSG:4326: the change map must
     bring it back onto the UTM grid and find (almost) nothing."""
-    source = data_dir / "imagery/xview2-deploy-prepost/pre/tile_1361-9136.tif"
-    warped = tmp_path / "pre_4326.tif"
-    with rasterio.open(source) as src:
-        transform, width, height = calculate_default_transform(
-            src.crs, "EPSG:4326", src.width, src.height, *src.bounds
-        )
-        profile = src.profile | {"crs": "EPSG:4326", "transform": transform,
-                                 "width": width, "height": height}  # fmt: skip
-        with rasterio.open(warped, "w", **profile) as dst:
-            for band in range(1, src.count + 1):
-                reproject(rasterio.band(src, band), rasterio.band(dst, band),
-                          resampling=Resampling.bilinear)  # fmt: skip
+    source = data_dir / JOPLIN_PRE
+    warped = warp_to_wgs84(source, tmp_path / "pre_4326.tif")
     before = read_scene_metadata(source, "joplin", WHEN)
     after = read_scene_metadata(warped, "joplin", WHEN.replace(day=2))
     result = change_map(before, after, window_px=512)

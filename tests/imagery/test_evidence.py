@@ -7,16 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import rasterio
 import shapely
 from PIL import Image
-from rasterio.warp import Resampling, calculate_default_transform, reproject
 
 from harborwatch.imagery.annotations import import_annotations
 from harborwatch.imagery.change import match_objects
 from harborwatch.imagery.evidence import write_chips
 from harborwatch.imagery.scenes import read_scene_metadata
 from harborwatch.imagery.simulate import simulate_removal
+from imagery.rasters import JOPLIN_PRE, warp_to_wgs84
 
 WHEN = datetime(2024, 1, 10, tzinfo=UTC)
 SIZE = 128
@@ -90,18 +89,8 @@ def test_pixel_space_chips_follow_the_shift(data_dir: Path, tmp_path: Path) -> N
 def test_georeferenced_chips_cover_the_same_ground_across_crs(
     data_dir: Path, tmp_path: Path
 ) -> None:
-    source = data_dir / "imagery/xview2-deploy-prepost/pre/tile_1361-9136.tif"
-    warped = tmp_path / "pre_4326.tif"
-    with rasterio.open(source) as src:
-        transform, width, height = calculate_default_transform(
-            src.crs, "EPSG:4326", src.width, src.height, *src.bounds
-        )
-        profile = src.profile | {"crs": "EPSG:4326", "transform": transform,
-                                 "width": width, "height": height}  # fmt: skip
-        with rasterio.open(warped, "w", **profile) as dst:
-            for band in range(1, src.count + 1):
-                reproject(rasterio.band(src, band), rasterio.band(dst, band),
-                          resampling=Resampling.bilinear)  # fmt: skip
+    source = data_dir / JOPLIN_PRE
+    warped = warp_to_wgs84(source, tmp_path / "pre_4326.tif")
     before = read_scene_metadata(source, "joplin", WHEN)
     after = read_scene_metadata(warped, "joplin", WHEN.replace(month=6))
     chips = write_chips(one_removed(before["scene_id"], 500.0, 400.0, None), before, after,

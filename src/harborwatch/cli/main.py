@@ -32,8 +32,8 @@ from harborwatch.cli.options import (
 )
 from harborwatch.cli.progress import byte_progress
 from harborwatch.errors import HarborwatchError, InputError, RejectedInputError
+from harborwatch.files import file_sha256
 from harborwatch.store import IngestReport, Store, queries
-from harborwatch.store.store import file_sha256
 
 EXIT_FAILURE, EXIT_USAGE, EXIT_REJECTED = 1, 2, 3
 log = logging.getLogger("harborwatch")

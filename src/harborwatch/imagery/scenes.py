@@ -31,6 +31,7 @@ from rasterio.windows import Window
 
 from harborwatch import schemas
 from harborwatch.errors import InputError
+from harborwatch.files import file_sha256
 
 _GEOD = Geod(ellps="WGS84")
 _EDGE_POINTS = 11
@@ -80,7 +81,7 @@ def read_scene_metadata(
             "site_id": site_id,
             "acquired_ts": acquired,
             "path": str(path),
-            "sha256": _file_sha256(path),
+            "sha256": file_sha256(path),
             "sensor": sensor,
             "gsd_m": None,
             "width_px": dataset.width,
@@ -314,14 +315,6 @@ def _pixel_size_m(row: dict[str, Any]) -> float:
 @functools.lru_cache(maxsize=64)
 def _to_lonlat(crs: str) -> Transformer:
     return Transformer.from_crs(CRS.from_user_input(crs), CRS.from_epsg(4326), always_xy=True)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(8 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _utc(ts: datetime) -> datetime:

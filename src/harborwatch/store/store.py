@@ -21,7 +21,6 @@ by two receivers) are dropped on their natural key (:mod:`harborwatch.store.dedu
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import threading
@@ -53,6 +52,7 @@ from harborwatch.ais.batch import (
 from harborwatch.ais.reasons import INFORMATIONAL_REASONS, RejectReason
 from harborwatch.ais.sources import read_file, sniff_format
 from harborwatch.errors import FormatDetectionError, StoreError
+from harborwatch.files import file_sha256
 from harborwatch.store.catalog import Catalog, Part
 from harborwatch.store.dedup import (
     DUPLICATE_WINDOW_US,
@@ -107,15 +107,6 @@ class IngestReport:
             "type_counts": {str(k): v for k, v in sorted(self.type_counts.items())},
             "seconds": round(self.seconds, 3),
         }
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of the file's bytes as stored (compressed files are hashed compressed)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(8 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class Store:
