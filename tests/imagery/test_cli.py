@@ -168,3 +168,23 @@ def test_detect_command_is_offered_with_the_detectors() -> None:
     detect = imagery_group.commands["detect"]
     choices = next(p for p in detect.params if p.name == "detector").type
     assert list(choices.choices) == list(DETECTOR_NAMES)  # type: ignore[attr-defined]
+
+
+def test_simulated_removal_is_reported_removed(store: Path, dota: Path, tmp_path: Path) -> None:
+    """imagery simulate paints out a seeded share of the hand labels; imagery change then reports
+    exactly those objects removed, and every output says SIMULATED."""
+    scene_id = _add(store, dota / "images" / "P1888.png", "yard", "2025-01-21")
+    assert run("annotations", "import", dota / "labelTxt" / "P1888.txt", "--scene", scene_id,
+               "--store", store).exit_code == 0  # fmt: skip
+    made = run("imagery", "simulate", "--scene", scene_id, "--date", "2025-02-10", "--out",
+               tmp_path / "sim", "--seed", "3", "--store", store, "--json")  # fmt: skip
+    assert made.exit_code == 0, made.output
+    summary = json.loads(made.output)
+    assert summary["SIMULATED"] is True and "SIMULATED" in Path(summary["image"]).name
+    assert summary["removed"] == round(0.3 * 64) and summary["kept"] == 64 - summary["removed"]
+    change = run("imagery", "change", "--site", "yard", "--before", "2025-01-21", "--after",
+                 "2025-02-10", "--format", "json", "--store", store)  # fmt: skip
+    assert change.exit_code == 0, change.output
+    report = json.loads(change.output)
+    assert report["simulated"] is True
+    assert report["removed"]["count"] == summary["removed"] and report["added"]["count"] == 0

@@ -337,6 +337,72 @@ def imagery_change(
     output.print_table(pixels.zones.to_arrow(), title=f"changed pixels, {title}")
 
 
+@imagery_group.command("simulate")
+@click.option("--scene", "scene_id", required=True, help="Scene whose objects are painted out.")
+@click.option("--date", "date", required=True, help="Date of the SIMULATED scene, YYYY-MM-DD.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the SIMULATED image and its manifest.",
+)
+@click.option(
+    "--fraction", type=click.FloatRange(0, 1, min_open=True), default=0.3, show_default=True
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--class", "classes", multiple=True, help="Only objects of this class (repeat).")
+@click.option(
+    "--source",
+    help="The objects to paint out: 'annotations' or a detector name (needed when both exist).",
+)
+@store_option
+@json_option
+def imagery_simulate(
+    scene_id: str,
+    date: str,
+    out_dir: Path,
+    fraction: float,
+    seed: int,
+    classes: tuple[str, ...],
+    source: str | None,
+    store_dir: Path,
+    as_json: bool,
+) -> None:
+    """Make a SIMULATED later scene with a seeded share of the scene's objects painted out (the
+    "removed" test case), register it, and store the objects left in it; every output, scene
+    row and file name says SIMULATED."""
+    from harborwatch.imagery.simulate import simulate_removal
+
+    store = Store(store_dir)
+    before = stored.scene(store, scene_id)
+    labels = select_source(
+        stored.detections_of(store, scene_ids=[before["scene_id"]]), source, _detector_names()
+    )
+    when = parse_time(date, "--date")
+    result = simulate_removal(
+        before, labels, out_dir, fraction=fraction, seed=seed, classes=classes or None,
+        acquired_ts=when,
+    )  # fmt: skip
+    stored.register_scene(store, result.scene)
+    stored.replace_detections(
+        store, result.scene["scene_id"], result.kept, result.kept["source"].unique().to_list()
+    )
+    summary = {
+        "SIMULATED": True,
+        "scene_id": result.scene["scene_id"],
+        "image": str(result.image_path),
+        "manifest": str(result.manifest_path),
+        "removed": result.removed.height,
+        "kept": result.kept.height,
+        "note": result.scene["note"],
+    }
+    if as_json:
+        output.write_json(summary)
+    else:
+        output.print_mapping(summary, title="SIMULATED removal")
+
+
 def _scene_on(scenes: pl.DataFrame, site: str, date: str, option: str) -> dict[str, Any]:
     """The one scene of the site acquired on ``date`` (a UTC day, or an exact time)."""
     when = parse_time(date, option)
