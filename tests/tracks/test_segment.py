@@ -80,6 +80,41 @@ def test_single_far_point_is_an_impossible_jump() -> None:
     assert len({out[line]["seg_id"] for line in out if line != 5}) == 1
 
 
+def test_teleport_is_not_revived_by_the_track_resuming_after_a_silence() -> None:
+    # Issue #3 (367199310, Santa Barbara): steaming north at 30 kn, reporting every 5 s; one
+    # report is displaced 120 km ahead. After 11 h of silence the track resumes on its course: by
+    # dead reckoning from the far point it fits the one-point segment better than the real track,
+    # yet the far point was contradicted 5 s later (120 km away) and the silence is far longer than
+    # sailing back would take, so the far point stays an impossible jump.
+    def lat(hours: float) -> float:
+        return 34.0 + 30.0 * hours / 60.0  # 30 kn north: half a degree of latitude an hour
+
+    step_h = 5 / 3600
+    rows: list[PositionRow] = [("1", k * step_h, -119.8, lat(k * step_h), 30.0) for k in range(240)]
+    far_h = 120 * step_h
+    rows[120] = ("1", far_h, -119.8, lat(far_h) + 120.0 / 111.2, 30.0)  # 120 km north
+    resume_h = rows[-1][1] + 11.0
+    rows += [
+        ("1", resume_h + k * step_h, -119.8, lat(resume_h + k * step_h), 30.0) for k in range(200)
+    ]
+    out = by_line(segment_tracks(positions(rows)))
+    assert out[121]["noise_reason"] == "impossible_jump" and out[121]["seg_id"] is None
+    assert len({out[line]["seg_id"] for line in out if line != 121}) == 1  # one track throughout
+
+
+def test_moored_second_transmitter_heard_again_after_a_long_silence_keeps_its_segment() -> None:
+    # As 567000000 in GFW's regression tracks: one ship moored, reporting every 10 min for two
+    # days; another, 60 nm away, heard once, then again 21 h later from the same spot. Its first
+    # point lies between two points of the first ship, but it is no jump: it is where it was.
+    rows: list[PositionRow] = [("1", k / 6, 100.575, 13.572, 0.0) for k in range(288)]
+    rows += [("1", h, 100.923, 12.631, 0.0) for h in (10.05, 31.05, 31.25, 31.45)]
+    out = segment_tracks(positions(rows))
+    assert not out["noise"].any()
+    south = out.filter(pl.col("lat") < 13.0)["seg_id"].unique()
+    north = out.filter(pl.col("lat") > 13.0)["seg_id"].unique()
+    assert south.to_list() == ["1-2024-12-28T10:03:00.000000Z"] and north.len() == 1
+
+
 def test_gap_longer_than_max_gap_opens_a_new_segment() -> None:
     config = SegmentConfig()
     rows: list[PositionRow] = [

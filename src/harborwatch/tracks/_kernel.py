@@ -8,7 +8,14 @@ reckoning backwards from the point), allowed up to ``max_knots`` times the time 
 after ``max_gap_h`` without a point, and the stalest one closes when too many are open.
 
 A second pass per vessel sets aside short segments that jumped away and came back (the points just
-before and just after them belong to one other segment) as ``impossible_jump`` noise.
+before and just after them belong to one other segment) as ``impossible_jump`` noise. So that such a
+jump stays short, a segment of fewer than ``jump_window`` points lying between two points of
+another segment, once the vessel could have sailed back from it to the other segment, only takes
+points within GFW's own bound: ``max_knots`` times the penalized hours, not the padded ones.
+Otherwise, after a long silence, dead reckoning from the far point can fit the resumed track
+loosely but better than the real track does, and the jump grows into a long segment (issue #3:
+one report 120 km off, 11 h of silence, 1,134 points joined it). A second transmitter is not
+affected: it reports again before it could have sailed across, or near where it was.
 """
 
 from __future__ import annotations
@@ -148,6 +155,9 @@ def segment_points(
     seg_first = np.empty(max(n, 1), np.int64)
     seg_last = np.empty(max(n, 1), np.int64)
     seg_count = np.zeros(max(n, 1), np.int64)
+    seg_before = np.empty(max(n, 1), np.int64)  # segment of the vessel's point before the first
+    seg_after = np.empty(max(n, 1), np.int64)  # and of the one after the last (-1: none yet)
+    seg_after_row = np.empty(max(n, 1), np.int64)  # that point's row
     open_ids = np.empty(max_open, np.int64)
     cos_lat = np.empty(n)
     vx = np.empty(n)
@@ -157,6 +167,7 @@ def segment_points(
     for v in range(starts.shape[0] - 1):
         first_seg = n_seg
         n_open = 0
+        previous_seg = -1
         for i in range(starts[v], starts[v + 1]):
             if math.isnan(lon[i]) or math.isnan(lat[i]):
                 noise[i] = NOISE_NO_POSITION
@@ -188,6 +199,14 @@ def segment_points(
                 allowed = padded * max_knots
                 if disc > allowed:
                     continue
+                enclosed = seg_after[s] >= 0 and seg_after[s] == seg_before[s]
+                if (
+                    enclosed
+                    and seg_count[s] < jump_window
+                    and disc > penalized * max_knots
+                    and _sailed_back(lon, lat, cos_lat, j, seg_after_row[s], hours * max_knots)
+                ):
+                    continue
                 score = 1.0
                 if scored:
                     alpha = alpha0 * disc / allowed
@@ -209,6 +228,7 @@ def segment_points(
                 seg_vessel[best] = v
                 seg_first[best] = i
                 seg_count[best] = 0
+                seg_before[best] = previous_seg
                 open_ids[n_open] = best
                 n_open += 1
             else:
@@ -223,10 +243,25 @@ def segment_points(
             segment[i] = best
             seg_last[best] = i
             seg_count[best] += 1
+            seg_after[best] = -1
+            if previous_seg >= 0 and previous_seg != best:
+                seg_after[previous_seg] = best
+                seg_after_row[previous_seg] = i
+            previous_seg = best
         _mark_jumps(
             starts[v], starts[v + 1], first_seg, n_seg, segment, noise, seg_count, jump_window
         )
     return segment, noise, implied, seg_vessel[:n_seg].copy(), seg_first[:n_seg].copy()
+
+
+@njit(cache=True, nogil=True)
+def _sailed_back(
+    lon: np.ndarray, lat: np.ndarray, cos_lat: np.ndarray, j: int, back: int, reach_nm: float
+) -> bool:
+    """Whether the vessel could have sailed from point ``j`` to point ``back`` in the time since
+    ``j`` (``reach_nm``: that time at the maximum speed)."""
+    away_nm = _haversine_nm_cos(lon[j], lat[j], cos_lat[j], lon[back], lat[back], cos_lat[back])
+    return reach_nm >= away_nm
 
 
 @njit(cache=True, nogil=True)
