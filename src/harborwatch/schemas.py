@@ -337,3 +337,28 @@ def _cast(column: pa.ChunkedArray, type_: pa.DataType) -> pa.ChunkedArray:
 def empty(schema: pa.Schema) -> pa.Table:
     """An empty table of ``schema``."""
     return schema.empty_table()
+
+
+CLAIMS = pa.schema(
+    [
+        _field("claim_id", pa.string(), "deterministic: hash of vessel, site, kind, times, source"),
+        _field("entry_id", pa.string(), "watchlist entry of the vessel the claim is about"),
+        _field("vessel_name", pa.string(), "the vessel's watchlist name"),
+        _field("site_id", pa.string(), "site of the claim; null when the claim names none"),
+        _field(
+            "event_kind",
+            pa.string(),
+            "port_visit, departure, ais_gap, voyage_change or loitering (fusion.claims.ClaimKind)",
+        ),
+        _field("start_ts", UTC_TS, "claimed start (00:00 of the first day when only dates)", "UTC"),
+        _field("end_ts", UTC_TS, "claimed end, exclusive (00:00 after the last day)", "UTC"),
+        _field("source", pa.string(), "who claims it: outlet, author, URL"),
+        _field("published", pa.date32(), "publication date of the source"),
+        _field("text", pa.string(), "the sentence the claim came from, as written"),
+        _field("verdict", pa.string(), "checked claims: supported, contradicted or no_data"),
+        _field("evidence_ids", pa.list_(pa.string()), "checked claims: event ids that decide it"),
+        _field("reason", pa.string(), "checked claims: why, in words"),
+    ]
+)
+"""Claims from reporting (``harborwatch claims``): what a source says a vessel did, where and
+when, and once checked against the stored events, the verdict with its evidence."""

@@ -1,0 +1,152 @@
+"""``harborwatch claims extract`` and ``claims check``: claims from reporting, checked against the
+store."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+import polars as pl
+import yaml
+
+from harborwatch.cli import output
+from harborwatch.cli.options import store_option
+from harborwatch.errors import InputError
+from harborwatch.events.base import empty_frame
+from harborwatch.fusion.claims import (
+    check_claims,
+    extract_claims,
+    load_claims,
+    parse_claims,
+    watched_vessel_ids,
+)
+from harborwatch.geo.sites import load_sites
+from harborwatch.geo.watchlists import load_watchlist
+from harborwatch.schemas import SITES
+from harborwatch.store import Store, queries
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_CHECKED = ("verdict", "evidence_ids", "reason")
+
+
+@click.group("claims")
+def claims_group() -> None:
+    """Claims from reporting: extract them from articles, check them against the store."""
+
+
+@claims_group.command("extract")
+@click.argument("article", type=_FILE)
+@click.option(
+    "--sites",
+    type=_FILE,
+    envvar="HARBORWATCH_SITES",
+    required=True,
+    help="Sites file: the place gazetteer (default $HARBORWATCH_SITES).",
+)
+@click.option(
+    "--watchlist",
+    type=_FILE,
+    envvar="HARBORWATCH_WATCHLIST",
+    required=True,
+    help="Watchlist: the vessel gazetteer (default $HARBORWATCH_WATCHLIST).",
+)
+@click.option("--source", help="Who says it: outlet, author or URL (kept with every claim).")
+@click.option("--published", help="Publication date YYYY-MM-DD: gives dates without a year theirs.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "yaml"]),
+    default="table",
+    show_default=True,
+    help="yaml and json read back with `claims check`.",
+)
+def extract(
+    article: Path, sites: Path, watchlist: Path, source: str | None, published: str | None,
+    fmt: str,
+) -> None:  # fmt: skip
+    """Claims (vessel, site, kind, dates) found in an article's plain text."""
+    found = extract_claims(
+        article.read_text(encoding="utf-8"),
+        load_sites(sites),
+        load_watchlist(watchlist),
+        source=source or article.name,
+        published=_date(published),
+    ).drop(_CHECKED)
+    _write(found, fmt, "claims")
+
+
+@claims_group.command("check")
+@click.argument("claims_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@store_option
+@click.option(
+    "--sites",
+    type=_FILE,
+    envvar="HARBORWATCH_SITES",
+    help="Sites file: places events inside the claimed sites (else event site ids).",
+)
+@click.option(
+    "--watchlist",
+    type=_FILE,
+    envvar="HARBORWATCH_WATCHLIST",
+    required=True,
+    help="Watchlist tying claimed vessels to the store's vessels.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def check(
+    claims_file: Path | None, store_dir: Path, sites: Path | None, watchlist: Path, fmt: str
+) -> None:  # fmt: skip
+    """Each claim (YAML/JSON FILE, or stdin) as supported, contradicted or no_data, with the
+    event ids that decide it."""
+    watched = load_watchlist(watchlist)
+    places = load_sites(sites) if sites else empty_frame(SITES)
+    if claims_file is None or str(claims_file) == "-":
+        claims = parse_claims(sys.stdin.read(), "<stdin>", watched, places if sites else None)
+    else:
+        claims = load_claims(claims_file, watched, places if sites else None)
+    con = Store(store_dir).connect()
+    events = _frame(queries.events(con))
+    vessels = watched_vessel_ids(watched, _frame(queries.statics(con)), events)
+    vessel_ids = vessels.filter(pl.col("entry_id").is_in(claims["entry_id"].implode()))
+    tracks = pl.concat(
+        [_frame(queries.segments(con, v)) for v in vessel_ids["vessel_id"].unique().sort()],
+        how="diagonal_relaxed",
+    ) if not vessel_ids.is_empty() else None  # fmt: skip
+    _write(check_claims(claims, events, vessels, places, tracks), fmt, "claims checked")
+
+
+def _date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"--published {value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _frame(table: Any) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)  # a Table gives a DataFrame
+    return frame
+
+
+def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows as plain dicts with ISO times, nulls left out (they read back as absent)."""
+    rows = frame.with_columns(
+        pl.col(pl.Datetime).dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        pl.col(pl.Date).cast(pl.String),
+    ).to_dicts()
+    return [{k: v for k, v in row.items() if v is not None} for row in rows]
+
+
+def _write(frame: pl.DataFrame, fmt: str, title: str) -> None:
+    if fmt == "json":
+        output.write_json(_records(frame))
+    elif fmt == "yaml":
+        click.echo(yaml.safe_dump({"claims": _records(frame)}, sort_keys=False, allow_unicode=True))
+    else:
+        output.print_table(frame.drop("text").to_arrow(), title=title)
