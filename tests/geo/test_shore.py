@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 import shapely
 
@@ -87,6 +88,29 @@ def test_distance_matches_shapely_near_and_far(
         exact = shapely.distance(projected, shapely.Point(0, 0))
         # Exact to the polygons near the coast; within 2 % (the site bound) further out.
         assert abs(d - exact) <= max(60.0, 0.02 * exact), (x, y, d, exact)
+
+
+def test_track_order_does_not_change_answers(shore: ShoreDistance, data_dir: Path) -> None:
+    """The lookup reuses the previous position's candidate coast segments: a real track in
+    order, the same positions shuffled, and each position looked up alone agree."""
+    suez = pl.read_csv(data_dir / "ais" / "eastern-med" / "suez_2021_boat_positions.csv")
+    lon, lat = suez["longitude"].to_numpy(), suez["latitude"].to_numpy()
+    # A built track weaving in and out of the Syrian coast in ~40 m steps, near Tartus.
+    weave_lat = np.linspace(34.6, 35.3, 2_000)
+    weave_lon = 35.88 + 0.04 * np.sin(weave_lat * 150.0)
+    lon, lat = np.concatenate([lon, weave_lon]), np.concatenate([lat, weave_lat])
+    in_order_m, in_order_land = shore.lookup(lon, lat)
+    assert (in_order_m < 5_000).mean() > 0.5 and in_order_land.any() and not in_order_land.all()
+    shuffle = np.random.default_rng(5).permutation(len(lon))
+    shuffled_m, shuffled_land = shore.lookup(lon[shuffle], lat[shuffle])
+    np.testing.assert_allclose(shuffled_m, in_order_m[shuffle], rtol=0, atol=1e-6)
+    assert np.array_equal(shuffled_land, in_order_land[shuffle])
+    alone = slice(len(lon) - 2_000, None, 7)  # the weave, one position per call
+    alone_m, alone_land = np.array(
+        [shore.lookup(lon[i : i + 1], lat[i : i + 1]) for i in range(len(lon))[alone]]
+    )[:, :, 0].T
+    np.testing.assert_allclose(alone_m, in_order_m[alone], rtol=0, atol=1e-6)
+    assert np.array_equal(alone_land.astype(bool), in_order_land[alone])
 
 
 def test_nan_positions(shore: ShoreDistance) -> None:

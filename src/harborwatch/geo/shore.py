@@ -14,7 +14,9 @@ SHA-256, then answered by one Numba pass over the positions:
   distance to the coast, and close to it.
 - **Near the coast** (``U`` below :data:`NEAR_COAST_M`), the exact distance to the coast
   segments bucketed in 0.25° cells within ``U``, measured in a local equirectangular plane
-  around the position.
+  around the position. Consecutive positions of a track are close together, so the segments
+  that can be nearest anywhere within :data:`MEMO_RADIUS_M` of a searched position are kept and
+  the positions that follow within that radius scan only them (same answers, any order).
 - **Land.** A 0.1° raster of cell states: water, land, or coast (a cell a coast segment crosses,
   or next to one). Water and land cells answer directly; in coast cells the position is on land
   when it lies on the land side of its nearest coast segment (at a shared vertex, of both edges
@@ -49,6 +51,8 @@ SITE_SPACING_M = 1_000.0
 """Sites are placed along coast segments at most this far apart."""
 NEAR_COAST_M = 5_000.0
 """Positions whose corner bound is below this get the exact segment distance."""
+MEMO_RADIUS_M = 1_000.0
+"""An exact search's candidate segments serve the positions that follow within this distance."""
 MASK_FILE = "globe_combined_mask_compressed.npz"
 """The land raster inside the global-land-mask package (21600 x 43200, north row first)."""
 MASK_SAMPLE = 3
@@ -536,6 +540,12 @@ def _lookup_kernel(
     n_rows, n_cols = cell_state.shape
     b_cols = round(360.0 / BUCKET_DEG)
     b_rows = round(180.0 / BUCKET_DEG)
+    ky = np.radians(1.0) * EARTH_RADIUS_M  # metres per degree of latitude
+    # The last exact search's candidate segments (see _collect), reused by the positions that
+    # follow it within MEMO_RADIUS_M: consecutive positions of a track are close together.
+    candidates = np.empty(256, dtype=np.int32)
+    n_candidates = 0
+    memo_x, memo_y = np.nan, np.nan
     for i in range(n):
         x = lon[i]
         y = lat[i]
@@ -547,9 +557,9 @@ def _lookup_kernel(
         r = min(int(np.floor((y + 90.0) / CORNER_DEG)), n_rows - 1)
         c = int(np.floor((x + 180.0) / CORNER_DEG)) % n_cols
         state = cell_state[r, c]
-        phi = np.radians(y)
+        cos_phi = np.cos(np.radians(y))
         lam = np.radians(x)
-        qx, qy, qz = np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)
+        qx, qy, qz = cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(np.radians(y))
         best2 = 4.0
         start = 0
         for rr in (r, r + 1):
@@ -564,18 +574,14 @@ def _lookup_kernel(
             dist[i] = bound_m
             land[i] = state == LAND
             continue
-        d, on_land = _exact(
-            x,
-            y,
-            bound_m,
-            segments,
-            seg_prev,
-            seg_next,
-            bucket_offsets,
-            bucket_segments,
-            b_rows,
-            b_cols,
-        )
+        kx = ky * cos_phi  # metres per degree of longitude
+        dx_m, dy_m = _unwrap(x - memo_x) * kx, (y - memo_y) * ky
+        if not dx_m * dx_m + dy_m * dy_m <= MEMO_RADIUS_M * MEMO_RADIUS_M:
+            candidates, n_candidates = _collect(
+                x, y, bound_m, segments, bucket_offsets, bucket_segments, b_rows, b_cols, candidates
+            )
+            memo_x, memo_y = x, y
+        d, on_land = _exact(x, y, kx, ky, segments, seg_prev, seg_next, candidates, n_candidates)
         if land_bits.shape[0] > 0:  # a land raster: its bit decides
             step = 180.0 / land_bits.shape[0]
             pr = min(int((y + 90.0) / step), land_bits.shape[0] - 1)
@@ -586,15 +592,18 @@ def _lookup_kernel(
     return dist, land
 
 
-@numba.njit(cache=True, inline="always")
-def _exact(
-    x, y, bound_m, segments, seg_prev, seg_next, bucket_offsets, bucket_segments, b_rows, b_cols
-):
-    """Distance to the nearest coast segment within ``bound_m`` (local plane) and whether the
-    position is on that segment's land side."""
-    reach_m = bound_m + SITE_SPACING_M
-    kx = np.radians(1.0) * EARTH_RADIUS_M * np.cos(np.radians(y))  # metres per degree of lon
+@numba.njit(cache=True)
+def _collect(x, y, bound_m, segments, bucket_offsets, bucket_segments, b_rows, b_cols, out):
+    """The segments that can be nearest to any position within MEMO_RADIUS_M of (x, y): those
+    within ``bound_m`` + 2 MEMO_RADIUS_M (+ a margin for the change of local plane). The nearest
+    segment of a position q that close lies within bound_m + MEMO_RADIUS_M of q (the bound
+    holds at (x, y), and moving by MEMO_RADIUS_M changes distances by at most that), hence
+    within bound_m + 2 MEMO_RADIUS_M of (x, y). Segments are found through the sites bucketed
+    within that reach plus the site spacing. Returns ``out`` (grown when full) and the count."""
+    keep_m = (bound_m + 2.0 * MEMO_RADIUS_M) * 1.01 + 10.0
+    reach_m = keep_m + SITE_SPACING_M
     ky = np.radians(1.0) * EARTH_RADIUS_M
+    kx = ky * np.cos(np.radians(y))
     dlat = reach_m / ky
     r0 = max(int(np.floor((y - dlat + 90.0) / BUCKET_DEG)), 0)
     r1 = min(int(np.floor((y + dlat + 90.0) / BUCKET_DEG)), b_rows - 1)
@@ -605,32 +614,56 @@ def _exact(
         dlon = reach_m / (ky * cos_edge)
         c0 = int(np.floor((x - dlon + 180.0) / BUCKET_DEG))
         c1 = int(np.floor((x + dlon + 180.0) / BUCKET_DEG))
-    best = np.inf
-    best_seg = -1
-    best_t = 0.0
+    n = 0
     for rr in range(r0, r1 + 1):
         for cc_raw in range(c0, c1 + 1):
             cell = rr * b_cols + cc_raw % b_cols
             for k in range(bucket_offsets[cell], bucket_offsets[cell + 1]):
                 s = bucket_segments[k]
-                # The segment in the local plane, written out: a helper call per segment
-                # costs more than the arithmetic.
-                ax = segments[s, 0] - x
-                bx = segments[s, 2] - x
-                ax = ax - 360.0 if ax > 180.0 else (ax + 360.0 if ax < -180.0 else ax)
-                bx = bx - 360.0 if bx > 180.0 else (bx + 360.0 if bx < -180.0 else bx)
-                ax, bx = ax * kx, bx * kx
-                ay, by = (segments[s, 1] - y) * ky, (segments[s, 3] - y) * ky
-                ex, ey = bx - ax, by - ay
-                length2 = ex * ex + ey * ey
-                t = 0.0 if length2 == 0.0 else min(max(-(ax * ex + ay * ey) / length2, 0.0), 1.0)
-                px, py = ax + t * ex, ay + t * ey
-                d = np.sqrt(px * px + py * py)
-                if d < best:
-                    best, best_seg, best_t = d, s, t
+                if _segment_m(segments, s, x, y, kx, ky)[0] > keep_m:
+                    continue
+                if n == out.shape[0]:
+                    grown = np.empty(2 * n, dtype=out.dtype)
+                    grown[:n] = out
+                    out = grown
+                out[n] = s
+                n += 1
+    return out, n
+
+
+@numba.njit(cache=True, inline="always")
+def _exact(x, y, kx, ky, segments, seg_prev, seg_next, candidates, n_candidates):
+    """Distance to the nearest of the candidate segments (local plane around the position) and
+    whether the position is on that segment's land side."""
+    best = np.inf
+    best_seg = -1
+    best_t = 0.0
+    for k in range(n_candidates):
+        s = candidates[k]
+        d, t = _segment_m(segments, s, x, y, kx, ky)
+        if d < best:
+            best, best_seg, best_t = d, s, t
     if best_seg < 0:
         return np.inf, False
     return best, _land_side(segments, seg_prev, seg_next, best_seg, best_t, x, y, kx, ky)
+
+
+@numba.njit(cache=True, inline="always")
+def _segment_m(segments, s, x, y, kx, ky):
+    """Distance from (x, y) to segment ``s`` in the local plane, and where along the segment
+    (0 to 1) the nearest point lies."""
+    ax, ay, bx, by = _project(segments, s, x, y, kx, ky)
+    ex, ey = bx - ax, by - ay
+    length2 = ex * ex + ey * ey
+    t = 0.0 if length2 == 0.0 else min(max(-(ax * ex + ay * ey) / length2, 0.0), 1.0)
+    px, py = ax + t * ex, ay + t * ey
+    return np.sqrt(px * px + py * py), t
+
+
+@numba.njit(cache=True, inline="always")
+def _unwrap(dlon):
+    """A longitude difference folded into [-180, 180]."""
+    return dlon - 360.0 if dlon > 180.0 else (dlon + 360.0 if dlon < -180.0 else dlon)
 
 
 @numba.njit(cache=True, inline="always")
