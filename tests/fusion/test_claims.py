@@ -157,11 +157,13 @@ def test_kinds_from_verbs(sites, watchlist) -> None:
     text = (
         "SPARTA left Tartus on 27 Jan. SPARTA circled off Tartus on 6 Jan. "
         "On 28 Dec SPARTA changed its AIS destination from PORT SAID to FOR ORDERS. "
-        "SPARTA switched off its transponder on 29 Dec. SPARTA was seen at Tartus on 3 Jan."
+        "SPARTA switched off its transponder on 29 Dec. SPARTA was seen at Tartus on 3 Jan. "
+        "SPARTA sailed to Tobruk on 4 Jan."
     )
     claims = _extract(text, sites, watchlist, published=date(2025, 1, 30))
     kinds = dict(zip(claims["event_kind"], claims["site_id"], strict=True))
-    # the named destination is not where the change happened; "was seen" claims no kind
+    # the named destination is not where the change happened; "was seen" and "sailed to" claim
+    # no kind
     assert kinds == {
         "departure": "tartus-port",
         "loitering": "tartus-port",

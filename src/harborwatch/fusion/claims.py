@@ -283,7 +283,9 @@ KIND_PATTERNS: dict[ClaimKind, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     ClaimKind.DEPARTURE: re.compile(
-        r"\b(left|leav(es|ing)|depart(ed|s|ing|ure)|sail(ed|s|ing)?|set sail)\b", re.IGNORECASE
+        r"\b(left|leav(es|ing)|depart(ed|s|ing|ure)|set sail"
+        r"|sail(ed|s|ing)?\b(?!\s+(to|for|towards?|into)\b))\b",
+        re.IGNORECASE,
     ),
     ClaimKind.AIS_GAP: re.compile(
         r"\b((went|goes|going|gone|go) dark|switched off|turned off|silent|"
@@ -298,7 +300,7 @@ KIND_PATTERNS: dict[ClaimKind, re.Pattern[str]] = {
         r"\b(circl(ed|es|ing)|loiter(ed|s|ing)|wait(ed|s|ing)|drift(ed|s|ing))\b", re.IGNORECASE
     ),
 }
-"""Verbs that make a sentence claim each kind."""
+"""Verbs that make a sentence claim each kind (sailing *to* a place is not leaving it)."""
 
 SPELLING_VARIANTS: dict[str, str] = {
     "tartous": "tartus",
@@ -499,7 +501,7 @@ def _site_keys(sites: pl.DataFrame) -> dict[str, str]:
         words = full.split()
         while len(words) > 1 and words[-1] in _GENERIC:
             words.pop()
-        place = re.sub(r"^(strait|port|bay|gulf|gulf) of ", "", " ".join(words))
+        place = re.sub(r"^(strait|port|bay|gulf) of ", "", " ".join(words))
         exact.setdefault(" ".join(_words(site_id)).lower(), site_id)
         exact.setdefault(full, site_id)
         keys.setdefault(place, site_id)
@@ -693,7 +695,7 @@ def check_claims(
     3. **no_data**: no vessel in the data is tied to the watchlist entry, or it was heard for
        less than ``min_coverage`` of the claimed time.
     """
-    c = claims.select(list(CLAIM_DTYPES)[: len(_CLAIM_COLUMNS)]).with_row_index("_claim")
+    c = claims.select(_CLAIM_COLUMNS).with_row_index("_claim")
     tolerance = timedelta(hours=config.tolerance_h)
     pairs = c.select(
         "_claim", "entry_id", "event_kind", pl.col("site_id").alias("claim_site"),
