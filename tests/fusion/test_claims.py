@@ -116,6 +116,18 @@ def test_conflicting_dates_from_two_reports_are_both_kept(sites, watchlist) -> N
         assert rows["start_ts"].to_list() == [_utc(2024, 12, 21), _utc(2025, 1, 21)]
 
 
+def test_the_two_ships_are_the_ones_named_before(sites, watchlist) -> None:
+    text = (
+        "Sparta and Sparta II sailed from Novorossiysk. The two ships docked at Tartus on 21 Jan. "
+        "A ship docked at Latakia on 22 Jan."
+    )
+    claims = _extract(text, sites, watchlist, published=date(2025, 1, 25))
+    assert claims.select("entry_id", "site_id").sort("entry_id").rows() == [
+        ("sparta", "tartus-port"),
+        ("sparta-ii", "tartus-port"),
+    ]
+
+
 def test_same_claim_twice_from_one_source_is_one_row(sites, watchlist) -> None:
     claims = _extract(f"{EXAMPLE} {EXAMPLE}", sites, watchlist, source="A")
     assert claims.height == 2

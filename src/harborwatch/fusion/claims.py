@@ -19,7 +19,8 @@ Sparta II" gives SPARTA and SPARTA II); sites with the sites file as gazetteer p
 nearest one not after publication. A sentence yields one claim per (vessel, site, kind, date
 range) it names; sentences lacking a vessel, a kind or a date yield none. A destination change
 takes no site (the place a sentence names is the old or new destination, not where it happened);
-"the two ships" and other references back are not resolved.
+A sentence naming no vessel but referring back ("the two ships", "both", "they") takes the
+vessels of the last sentence that named some; other references are not resolved.
 """
 
 from __future__ import annotations
@@ -319,6 +320,11 @@ SPELLING_VARIANTS: dict[str, str] = {
 }
 """Transliterations of place words seen in reporting → the spelling the sites file uses."""
 
+_REFERENCE_BACK = re.compile(
+    r"\b(both|they|the (two |three |russian )?(ships|vessels)|the pair)\b", re.IGNORECASE
+)
+"""Words by which a sentence refers back to the vessels named before it."""
+
 _FUZZY_RATIO = 0.85
 """A capitalised word of five letters or more this close (difflib ratio) to a one-word site name,
 with the same first letter, is read as that name (Tartous → Tartus 0.92; Tarsus → Tartus 0.83
@@ -395,9 +401,14 @@ def extract_claims(
     vessel_words = max((len(k.split()) for k in _vessel_names(watchlist)), default=1) + 1
     site_keys = _site_keys(sites)
     rows: list[dict[str, Any]] = []
+    named: list[tuple[str, str]] = []
     for sentence in split_sentences(text):
         kinds = [kind for kind, pattern in KIND_PATTERNS.items() if pattern.search(sentence)]
         vessels = _find(_words(sentence), vessel_keys, vessel_words, _vessel_text_keys)
+        if vessels:
+            named = vessels
+        elif _REFERENCE_BACK.search(sentence):
+            vessels = named
         ranges = _date_ranges(sentence, published)
         if not (kinds and vessels and ranges):
             continue
