@@ -116,3 +116,29 @@ def test_nearest_matches_brute_force(
     assert np.allclose(got_m, want_m[close], rtol=1e-9, atol=1e-6)
     far = ~np.isfinite(want_m)
     assert (rows[far] == -1).all() and np.isinf(dist[far]).all()
+
+
+def test_track_order_does_not_change_nearest_port(data_dir: Path) -> None:
+    """The index reuses the previous position's candidate ports: real tracks in order (Suez
+    blockage, dense GFW anchorages), the same positions shuffled, each alone, and brute force
+    agree."""
+    ports = load_gfw_anchorages(
+        data_dir / "geo" / "anchorages" / "gfw_anchorages_v3_daily.geoparquet"
+    )
+    suez = pl.read_csv(data_dir / "ais" / "eastern-med" / "suez_2021_boat_positions.csv")
+    # A built track crossing Port Said's anchorages in ~30 m steps.
+    lon = np.concatenate([suez["longitude"].to_numpy(), np.linspace(32.2, 32.45, 1_000)])
+    lat = np.concatenate([suez["latitude"].to_numpy(), np.linspace(31.2, 31.35, 1_000)])
+    index = PortIndex(ports)
+    rows, dist = index.nearest(lon, lat, 10_000.0)
+    assert (rows >= 0).mean() > 0.5 and (rows < 0).any()
+    shuffle = np.random.default_rng(6).permutation(len(lon))
+    rows_shuffled, dist_shuffled = index.nearest(lon[shuffle], lat[shuffle], 10_000.0)
+    assert np.array_equal(rows_shuffled, rows[shuffle])
+    assert np.array_equal(dist_shuffled, dist[shuffle])
+    sample = np.concatenate([np.arange(len(lon) - 1_000, len(lon), 5), shuffle[:300]])
+    alone = [index.nearest(lon[i : i + 1], lat[i : i + 1], 10_000.0) for i in sample]
+    assert np.array_equal(np.concatenate([a[0] for a in alone]), rows[sample])
+    assert np.array_equal(np.concatenate([a[1] for a in alone]), dist[sample])
+    want_m = _brute_force_m(ports, lon[sample], lat[sample], 10_000.0)
+    np.testing.assert_allclose(dist[sample], want_m, rtol=1e-9, atol=1e-6)

@@ -13,8 +13,11 @@ Sources (each loader takes a path; none reads the network):
   few codes listed twice), country alpha-2 from the code.
 
 :class:`PortIndex` answers "nearest port within D metres" with a Numba grid lookup: ports are
-bucketed into latitude rows one D high, sorted by longitude inside each row, so a query reads at
-most three rows and binary-searches the longitude window that can hold a port within D.
+bucketed into latitude rows half a D high, sorted by longitude inside each row, so a query reads a
+few rows and binary-searches the longitude window that can hold a port within D. Consecutive
+positions of a track are close together: a search also lists the ports that can be nearest to
+any position within :data:`PORT_MEMO_RADIUS_M`, and the positions that follow within that radius
+scan only that list (same answers, any order).
 """
 
 from __future__ import annotations
@@ -218,6 +221,9 @@ MIN_OCCUPANCY_DEG = 0.05
 ROWS_PER_RADIUS = 2
 """Latitude rows per lookup radius: finer rows mean fewer candidates in dense ports."""
 
+PORT_MEMO_RADIUS_M = 3_000.0
+"""A search's candidate ports serve the positions that follow within this distance."""
+
 
 def _row_height_deg(max_distance_m: float) -> float:
     """Latitude rows half the lookup radius high (at most 45 degrees)."""
@@ -283,11 +289,14 @@ def _nearest_kernel(
     n = lon.shape[0]
     best_row = np.full(n, -1, dtype=np.int64)
     best_m = np.full(n, np.inf, dtype=np.float64)
-    n_rows = offsets.shape[0] - 1
-    delta = max_distance_m / EARTH_RADIUS_M
-    delta_deg = np.degrees(delta)
-    max_chord2 = (2.0 * np.sin(delta * 0.5)) ** 2
-    reach = int(np.ceil(delta_deg / row_deg)) + 1
+    delta_deg = np.degrees(max_distance_m / EARTH_RADIUS_M)
+    max_chord2 = _chord2_of_m(max_distance_m)
+    memo_chord2 = _chord2_of_m(PORT_MEMO_RADIUS_M)
+    # The ports that can be nearest to any position within PORT_MEMO_RADIUS_M of the last
+    # searched one (see _collect_ports): consecutive positions of a track are close together.
+    candidates = np.empty(64, dtype=np.int64)
+    n_candidates = -1
+    mx, my, mz = 0.0, 0.0, 0.0
     for i in range(n):
         x = lon[i]
         y = lat[i]
@@ -303,52 +312,155 @@ def _nearest_kernel(
         qx = np.cos(phi) * np.cos(lam)
         qy = np.cos(phi) * np.sin(lam)
         qz = np.sin(phi)
-        c_min = np.cos(np.radians(min(abs(y) + delta_deg, 90.0)))
-        best2 = max_chord2
-        win = _window_deg(best2, c_min)
-        gap_limit_deg = delta_deg
-        r_q = min(max(int(np.floor((y + 90.0) / row_deg)), 0), n_rows - 1)
-        for step in range(2 * reach + 1):
-            r = r_q + ((step + 1) // 2) * (1 if step % 2 == 1 else -1)
-            if r < 0 or r >= n_rows or offsets[r] == offsets[r + 1]:
-                continue
-            band_lo = r * row_deg - 90.0
-            gap_deg = max(band_lo - y, y - (band_lo + row_deg), 0.0)
-            if gap_deg > gap_limit_deg:
-                continue
-            lo = offsets[r]
-            hi = offsets[r + 1]
-            pos, top = lo, hi  # first port of the row east of x (binary search, no slice)
-            while pos < top:
-                mid = (pos + top) >> 1
-                if plon[mid] < x:
-                    pos = mid + 1
-                else:
-                    top = mid
-            # Outward from the query's longitude, east then west, wrapping at the antimeridian.
-            for direction in (1, -1):
-                k = pos if direction == 1 else pos - 1
-                wrapped = 0.0
-                for _ in range(hi - lo):
-                    if k >= hi:
-                        k = lo
-                        wrapped = 360.0
-                    elif k < lo:
-                        k = hi - 1
-                        wrapped = 360.0
-                    dlon = (plon[k] - x) * direction + wrapped
-                    if dlon > win:
-                        break
-                    dx = pxyz[k, 0] - qx
-                    dy = pxyz[k, 1] - qy
-                    dz = pxyz[k, 2] - qz
-                    c2 = dx * dx + dy * dy + dz * dz
-                    if c2 < best2 or (c2 == best2 and best_row[i] >= 0 and prow[k] < best_row[i]):
-                        best2 = c2
-                        best_row[i] = prow[k]
-                        win = _window_deg(best2, c_min)
-                        gap_limit_deg = np.degrees(2.0 * np.arcsin(min(np.sqrt(best2) * 0.5, 1.0)))
-                    k += direction
-        if best_row[i] >= 0:
-            best_m[i] = 2.0 * EARTH_RADIUS_M * np.arcsin(min(np.sqrt(best2) * 0.5, 1.0))
+        moved2 = (qx - mx) ** 2 + (qy - my) ** 2 + (qz - mz) ** 2
+        if n_candidates >= 0 and moved2 <= memo_chord2:
+            best2, row = max_chord2, -1
+            for j in range(n_candidates):
+                k = candidates[j]
+                c2 = (pxyz[k, 0] - qx) ** 2 + (pxyz[k, 1] - qy) ** 2 + (pxyz[k, 2] - qz) ** 2
+                if c2 < best2 or (c2 == best2 and row >= 0 and prow[k] < row):
+                    best2, row = c2, prow[k]
+        else:
+            best2, row = _search(
+                x, y, qx, qy, qz, offsets, plon, pxyz, prow, delta_deg, max_chord2, row_deg
+            )
+            found_m = _m_of_chord2(best2) if row >= 0 else np.inf
+            keep_m = min(max_distance_m, found_m + PORT_MEMO_RADIUS_M) + PORT_MEMO_RADIUS_M
+            candidates, n_candidates = _collect_ports(
+                x,
+                y,
+                qx,
+                qy,
+                qz,
+                keep_m * (1.0 + 1e-9) + 1.0,
+                offsets,
+                plon,
+                pxyz,
+                row_deg,
+                candidates,
+            )
+            mx, my, mz = qx, qy, qz
+        best_row[i] = row
+        if row >= 0:
+            best_m[i] = _m_of_chord2(best2)
     return best_row, best_m
+
+
+@numba.njit(cache=True, inline="always")
+def _chord2_of_m(distance_m):
+    """Squared chord between unit vectors ``distance_m`` apart on the Earth."""
+    return (2.0 * np.sin(distance_m / EARTH_RADIUS_M * 0.5)) ** 2
+
+
+@numba.njit(cache=True, inline="always")
+def _m_of_chord2(chord2):
+    """Great-circle distance in metres of a squared chord between unit vectors."""
+    return 2.0 * EARTH_RADIUS_M * np.arcsin(min(np.sqrt(chord2) * 0.5, 1.0))
+
+
+@numba.njit(cache=True, inline="always")
+def _search(x, y, qx, qy, qz, offsets, plon, pxyz, prow, delta_deg, max_chord2, row_deg):
+    """The nearest port within ``delta_deg`` of (x, y): squared chord and row (-1 for none).
+    Rows are read outward from the query's, each searched outward from its longitude; the
+    window shrinks as closer ports are found."""
+    n_rows = offsets.shape[0] - 1
+    reach = int(np.ceil(delta_deg / row_deg)) + 1
+    c_min = np.cos(np.radians(min(abs(y) + delta_deg, 90.0)))
+    best2 = max_chord2
+    best_row = -1
+    win = _window_deg(best2, c_min)
+    gap_limit_deg = delta_deg
+    r_q = min(max(int(np.floor((y + 90.0) / row_deg)), 0), n_rows - 1)
+    for step in range(2 * reach + 1):
+        r = r_q + ((step + 1) // 2) * (1 if step % 2 == 1 else -1)
+        if r < 0 or r >= n_rows or offsets[r] == offsets[r + 1]:
+            continue
+        band_lo = r * row_deg - 90.0
+        gap_deg = max(band_lo - y, y - (band_lo + row_deg), 0.0)
+        if gap_deg > gap_limit_deg:
+            continue
+        lo = offsets[r]
+        hi = offsets[r + 1]
+        pos = _first_east(plon, lo, hi, x)
+        # Outward from the query's longitude, east then west, wrapping at the antimeridian.
+        for direction in (1, -1):
+            k = pos if direction == 1 else pos - 1
+            wrapped = 0.0
+            for _ in range(hi - lo):
+                if k >= hi:
+                    k = lo
+                    wrapped = 360.0
+                elif k < lo:
+                    k = hi - 1
+                    wrapped = 360.0
+                dlon = (plon[k] - x) * direction + wrapped
+                if dlon > win:
+                    break
+                dx = pxyz[k, 0] - qx
+                dy = pxyz[k, 1] - qy
+                dz = pxyz[k, 2] - qz
+                c2 = dx * dx + dy * dy + dz * dz
+                if c2 < best2 or (c2 == best2 and best_row >= 0 and prow[k] < best_row):
+                    best2 = c2
+                    best_row = prow[k]
+                    win = _window_deg(best2, c_min)
+                    gap_limit_deg = np.degrees(2.0 * np.arcsin(min(np.sqrt(best2) * 0.5, 1.0)))
+                k += direction
+    return best2, best_row
+
+
+@numba.njit(cache=True, inline="always")
+def _first_east(plon, lo, hi, x):
+    """First index in ``plon[lo:hi]`` (sorted) whose longitude is not below ``x``."""
+    pos, top = lo, hi
+    while pos < top:
+        mid = (pos + top) >> 1
+        if plon[mid] < x:
+            pos = mid + 1
+        else:
+            top = mid
+    return pos
+
+
+@numba.njit(cache=True)
+def _collect_ports(x, y, qx, qy, qz, keep_m, offsets, plon, pxyz, row_deg, out):
+    """Indices of the ports within ``keep_m`` of (x, y), into ``out`` (grown when full), and
+    their count. With keep_m = min(D, d + r) + r, where d is the nearest port's distance from
+    (x, y) and D the lookup radius, they include the nearest port within D of every position
+    within r of (x, y): that port lies within min(D, d + r) of the position (triangle
+    inequality on the sphere)."""
+    n_rows = offsets.shape[0] - 1
+    keep_deg = np.degrees(keep_m / EARTH_RADIUS_M)
+    keep2 = _chord2_of_m(keep_m)
+    win = _window_deg(keep2, np.cos(np.radians(min(abs(y) + keep_deg, 90.0))))
+    n = 0
+    for r in range(max(int(np.floor((y - keep_deg + 90.0) / row_deg)), 0), n_rows):
+        band_lo = r * row_deg - 90.0
+        if band_lo > y + keep_deg:
+            break
+        lo = offsets[r]
+        hi = offsets[r + 1]
+        pos = _first_east(plon, lo, hi, x)
+        for direction in (1, -1):
+            k = pos if direction == 1 else pos - 1
+            wrapped = 0.0
+            for _ in range(hi - lo):
+                if k >= hi:
+                    k = lo
+                    wrapped = 360.0
+                elif k < lo:
+                    k = hi - 1
+                    wrapped = 360.0
+                if (plon[k] - x) * direction + wrapped > win:
+                    break
+                if (pxyz[k, 0] - qx) ** 2 + (pxyz[k, 1] - qy) ** 2 + (
+                    pxyz[k, 2] - qz
+                ) ** 2 <= keep2:
+                    if n == out.shape[0]:
+                        grown = np.empty(2 * n, dtype=out.dtype)
+                        grown[:n] = out
+                        out = grown
+                    out[n] = k
+                    n += 1
+                k += direction
+    return out, n
