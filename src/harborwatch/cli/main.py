@@ -18,6 +18,7 @@ from harborwatch import __version__, schemas
 from harborwatch.ais.batch import ReadContext
 from harborwatch.ais.sources import FORMATS, expand_paths, read_file
 from harborwatch.cli import output
+from harborwatch.cli.claims import claims_group
 from harborwatch.cli.evaluation import eval_group
 from harborwatch.cli.events import detect, events, vessel
 from harborwatch.cli.geo import sites_command
@@ -318,6 +319,7 @@ for command in (
     scenes_command,
     annotations_group,
     imagery_group,
+    claims_group,
 ):
     cli.add_command(command)
 
