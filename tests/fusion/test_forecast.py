@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from click.testing import CliRunner
@@ -17,11 +18,14 @@ from harborwatch.cli.forecast import forecast_command
 from harborwatch.events.base import DetectionContext, EventType
 from harborwatch.events.detect import build_track_points, detect_events
 from harborwatch.fusion.forecast import (
+    ForecastConfig,
     PortGazetteer,
     evaluate_forecasts,
     forecast_destinations,
     forecast_figures,
+    sea_distance_m,
 )
+from harborwatch.geo.distance import haversine_m
 from harborwatch.geo.reference import load_geography
 from harborwatch.store import Store
 from harborwatch.store.jobs import run_detection
@@ -104,8 +108,9 @@ def test_declared_destination_consistent_with_course_wins() -> None:
     assert forecast.filter(pl.col("port_name") == "other")["probability"].item() > 0
     best = forecast.row(0, named=True)
     assert best["declared"] and best["probability"] > 0.5
-    # ~55 km ahead at 10 kn (18.5 km/h) times the 1.3 detour factor: about 3.9 h.
-    assert best["eta_h"] == pytest.approx(best["distance_km"] * 1.3 / 18.52, rel=1e-6)
+    # Bravo lies 111 km ahead; by sea at least 1.3 times that, at 10 kn (18.52 km/h).
+    assert best["distance_km"] >= 1.3 * haversine_m(0.0, 0.0, 1.0, -0.05) / 1e3 - 1e-6
+    assert best["eta_h"] == pytest.approx(best["distance_km"] / 18.52, rel=1e-6)
     assert best["eta_ts"] == AT + timedelta(hours=best["eta_h"])
 
 
@@ -163,6 +168,18 @@ def test_the_future_is_hidden() -> None:
 def test_no_position_before_at_gives_an_empty_forecast() -> None:
     forecast = forecast_destinations(eastbound(), statics(), NO_VISITS, PORTS, T0 - timedelta(1))
     assert forecast.is_empty()
+
+
+def test_far_ports_get_the_sea_lane_distance() -> None:
+    # Tartus to Baltiysk (DESIGN.md) is 2,517 km as the crow flies, but by sea it runs through
+    # Gibraltar, round France and Denmark: over 7,000 km. Tartus to Latakia (80 km) stays direct.
+    tartus = (35.867, 34.900)
+    to_lon, to_lat = np.array([19.90, 35.77]), np.array([54.633, 35.52])
+    direct_km = haversine_m(*tartus, to_lon, to_lat) / 1e3
+    sea_km = sea_distance_m(*tartus, to_lon, to_lat, ForecastConfig()) / 1e3
+    assert direct_km[0] == pytest.approx(2517, abs=5)
+    assert 7_000 < sea_km[0] < 9_000
+    assert sea_km[1] == pytest.approx(direct_km[1] * ForecastConfig().detour_factor)
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,9 @@ candidate ports come from three sources and are ranked by one log-linear score:
 - distance_weight * ln(1 + distance_km / distance_scale_km)
 + history_weight * ln((n(last -> c) + a) / (n(last) + a))``; probabilities are the softmax of the
 scores together with an "other" outcome of score ``other_score`` (a port not listed). ETA is the
-great-circle distance times ``detour_factor`` over the recent mean speed.
+sea distance over the recent mean speed: the ``searoute`` sea-lane network's route length (through
+passages such as Suez, Gibraltar, the Bosporus) for candidates at least ``sea_lane_min_km`` away,
+never less than the great-circle distance times ``detour_factor``, which alone serves nearer ones.
 
 Ports are compared by a key made from their name (upper case, letters and digits), so a World Port
 Index port and the GFW anchorages of the same port count as one place; among the rows of one key
@@ -32,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import searoute
 
 from harborwatch.geo.distance import haversine_m
 from harborwatch.geo.ports import searoute_ports
@@ -76,6 +79,9 @@ class ForecastConfig:
     """Speed assumed when the vessel made none above ``min_speed_knots`` recently."""
     detour_factor: float = 1.3
     """Sea distance over great-circle distance (coasts, lanes, harbour approaches)."""
+    sea_lane_min_km: float = 100.0
+    """Candidates at least this far get the sea-lane route length (about 1 ms a route);
+    ``inf`` turns the network off."""
     locode_radius_km: float = 30.0
     """A UN/LOCODE's point resolves to the nearest port within this distance."""
     name_cutoff: float = 0.85
@@ -382,6 +388,9 @@ class Forecaster:
             best_ahead[: cfg.cone_candidates], np.flatnonzero(declared | (history_count > 0))
         )
         picked = gaz.rows[rows[chosen]]
+        sea_m = sea_distance_m(
+            motion.lon, motion.lat, picked["lon"].to_numpy(), picked["lat"].to_numpy(), cfg
+        )
         return pl.DataFrame(
             {
                 "port_key": gaz.keys[chosen].astype(str),
@@ -389,14 +398,28 @@ class Forecaster:
                 "port_name": picked["name"],
                 "lon": picked["lon"],
                 "lat": picked["lat"],
-                "distance_km": distance_m[chosen] / 1e3,
-                "eta_h": distance_m[chosen] * cfg.detour_factor / (motion.speed_knots * 1852.0),
+                "distance_km": sea_m / 1e3,
+                "eta_h": sea_m / (motion.speed_knots * 1852.0),
                 "off_course_deg": off_course[chosen],
                 "declared": declared[chosen],
                 "history_count": history_count[chosen],
                 "score": score[chosen],
             }
         )
+
+
+def sea_distance_m(
+    lon: float, lat: float, to_lon: np.ndarray, to_lat: np.ndarray, config: ForecastConfig
+) -> np.ndarray:
+    """Sea distance from (lon, lat) to each destination: great circle times ``detour_factor``,
+    or the ``searoute`` route length where longer, for destinations ``sea_lane_min_km`` away
+    or more (one route per destination: call it with a few candidates, not a port table)."""
+    direct_m = haversine_m(lon, lat, to_lon, to_lat)
+    sea_m = direct_m * config.detour_factor
+    for i in np.flatnonzero(direct_m >= config.sea_lane_min_km * 1e3):
+        route = searoute.searoute([lon, lat], [float(to_lon[i]), float(to_lat[i])], units="km")
+        sea_m[i] = max(sea_m[i], float(route.properties["length"]) * 1e3)
+    return sea_m
 
 
 def _lookup(keys: np.ndarray, counts: dict[str, int]) -> np.ndarray:
