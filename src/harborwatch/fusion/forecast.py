@@ -291,16 +291,16 @@ def _declared(statics: pl.DataFrame, at: datetime) -> str | None:
 
 def _history(
     visits: pl.DataFrame, transitions: pl.DataFrame, vessel_id: str | None, at: datetime
-) -> tuple[str | None, dict[str, int]]:
-    """The vessel's last port (latest visit started up to ``at``) and how often visits there
-    were followed by each port, counting transitions known by ``at``."""
+) -> dict[str, int]:
+    """How often a visit to the vessel's last port (its latest visit started up to ``at``) was
+    followed by one to each port, counting the transitions of all vessels known by ``at``."""
     own = visits.filter((pl.col("vessel_id") == vessel_id) & (pl.col("start_ts") <= at))
     if own.is_empty():
-        return None, {}
+        return {}
     last_key = own.sort("start_ts")["key"][-1]
     known = transitions.filter((pl.col("from_key") == last_key) & (pl.col("to_start_ts") <= at))
     counts = known.group_by("to_key").len()
-    return last_key, dict(zip(counts["to_key"].to_list(), counts["len"].to_list(), strict=True))
+    return dict(zip(counts["to_key"].to_list(), counts["len"].to_list(), strict=True))
 
 
 FORECAST_SCHEMA: dict[str, pl.DataType] = {
@@ -376,7 +376,7 @@ class Forecaster:
         heading = np.nan_to_num(cfg.heading_weight * (np.cos(np.radians(off_course)) - 1.0))
         nearness = -cfg.distance_weight * np.log1p(distance_m / 1e3 / cfg.distance_scale_km)
         declared = gaz.keys == gaz.match(declared_text)
-        _, counts = _history(self.visits, self.transitions, motion.vessel_id, at)
+        counts = _history(self.visits, self.transitions, motion.vessel_id, at)
         history_count = _lookup(gaz.keys, counts)
         alpha = cfg.history_smoothing
         total = sum(counts.values())
