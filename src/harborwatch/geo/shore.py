@@ -430,6 +430,22 @@ def _climb(site_xyz: np.ndarray, start: int, x: float, y: float, z: float) -> in
 
 
 @numba.njit(cache=True, inline="always")
+def _climb_chord2(site_xyz, start, start2, x, y, z):
+    """As :func:`_climb` from ``start`` at squared chord ``start2``, returning the squared chord
+    of the site reached (the same comparisons, without recomputing known chords)."""
+    best, best2 = start, start2
+    for direction in (1, -1):
+        k = best + direction
+        while 0 <= k < site_xyz.shape[0]:
+            d2 = _chord2(site_xyz, k, x, y, z)
+            if d2 >= best2:
+                break
+            best, best2 = k, d2
+            k += direction
+    return best2
+
+
+@numba.njit(cache=True, inline="always")
 def _chord2(site_xyz: np.ndarray, k: int, x: float, y: float, z: float) -> float:
     return (site_xyz[k, 0] - x) ** 2 + (site_xyz[k, 1] - y) ** 2 + (site_xyz[k, 2] - z) ** 2
 
@@ -561,14 +577,15 @@ def _lookup_kernel(
         lam = np.radians(x)
         qx, qy, qz = cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(np.radians(y))
         best2 = 4.0
-        start = 0
+        start = -1
         for rr in (r, r + 1):
             for cc in (c, (c + 1) % n_cols):
                 s = corner_site[rr, cc]
-                d2 = _chord2(site_xyz, s, qx, qy, qz)
-                if d2 < best2:
-                    best2, start = d2, s
-        best2 = _chord2(site_xyz, _climb(site_xyz, start, qx, qy, qz), qx, qy, qz)
+                if s != start:  # neighbouring corners often share their site
+                    d2 = _chord2(site_xyz, s, qx, qy, qz)
+                    if d2 < best2:
+                        best2, start = d2, s
+        best2 = _climb_chord2(site_xyz, start, best2, qx, qy, qz)
         bound_m = 2.0 * EARTH_RADIUS_M * np.arcsin(min(np.sqrt(best2) * 0.5, 1.0))
         if state != COAST and bound_m >= NEAR_COAST_M:
             dist[i] = bound_m
