@@ -23,16 +23,15 @@ def annotate_geography(
     located = np.isfinite(lon) & np.isfinite(lat)
     if geography.ports.is_empty():
         port_ids = pl.Series("port_id", [None] * len(rows), pl.String)
-    else:
-        port_ids = geography.ports["port_id"].gather(np.maximum(rows, 0))
+    else:  # one gather, null where no port is near (a null index gathers null)
+        index = pl.Series(np.maximum(rows, 0).astype(np.uint32)).set(pl.Series(rows < 0), None)
+        port_ids = geography.ports["port_id"].gather(index).alias("port_id")
+    # The shore lookup gives NaN distances for positions without coordinates: nulls here.
+    inland_m = np.where(on_land, coast_m, np.where(located, 0.0, np.nan))
     return points.with_columns(
-        pl.when(pl.Series(rows >= 0)).then(port_ids).otherwise(None).alias("port_id"),
+        port_ids,
         pl.Series("port_distance_m", port_m, pl.Float64),
-        pl.when(pl.Series(located))
-        .then(pl.Series(np.where(on_land, 0.0, coast_m)))
-        .alias("shore_distance_m"),
-        pl.when(pl.Series(located))
-        .then(pl.Series(np.where(on_land, coast_m, 0.0)))
-        .alias("inland_distance_m"),
-        pl.when(pl.Series(located)).then(pl.Series(on_land)).alias("on_land"),
+        pl.Series("shore_distance_m", np.where(on_land, 0.0, coast_m), nan_to_null=True),
+        pl.Series("inland_distance_m", inland_m, nan_to_null=True),
+        pl.Series("on_land", on_land).set(pl.Series(~located), None),
     )
