@@ -21,6 +21,7 @@ from harborwatch.cli import output
 from harborwatch.cli.claims import claims_group
 from harborwatch.cli.evaluation import eval_group
 from harborwatch.cli.events import detect, events, vessel
+from harborwatch.cli.forecast import forecast_command
 from harborwatch.cli.geo import sites_command
 from harborwatch.cli.imagery import annotations_group, imagery_group, scene_group, scenes_command
 from harborwatch.cli.options import (
@@ -320,6 +321,7 @@ for command in (
     annotations_group,
     imagery_group,
     claims_group,
+    forecast_command,
 ):
     cli.add_command(command)
 
