@@ -13,8 +13,9 @@ from imagery.test_detectors_common import dota_labels, match_centres, scene_of, 
 
 
 def test_p0706_ships(data_dir: Path) -> None:
-    """Goal: count error ≤ 20 %. Reached: 369 found for 531 (-31 %), precision 0.80, recall
-    0.56: boats moored hull against hull along a pier merge into one blob (see the module)."""
+    """Goal: count error ≤ 20 % (issue #4). Reached: 429 found for 531 (-19.2 %), precision
+    0.78, recall 0.63 (was 369, -31 %, 0.80, 0.56 before stubbier hull pieces and greyer hull
+    pixels were kept). Boats moored hull against hull along a pier still merge into one blob."""
     folder = data_dir / "imagery" / "dota-devkit-example"
     corners, classes = dota_labels(folder / "labelTxt" / "P0706.txt")
     found = detect_objects(scene_of(folder / "images" / "P0706.png"), "optical_ships")
@@ -23,15 +24,16 @@ def test_p0706_ships(data_dir: Path) -> None:
     )
     assert result["labels"] == 531
     assert result["precision"] >= 0.75
-    assert result["recall"] >= 0.5
-    assert result["count_error"] <= 0.35
+    assert result["recall"] >= 0.6
+    assert result["count_error"] <= 0.2
     assert (found["class"] == "ship").all()
     assert found["length_m"].median() == pytest.approx(9.0, abs=3.0)  # labels: median 10 m
 
 
 def test_dota8_marina_ships(data_dir: Path) -> None:
     """P0861 has no GSD in its YOLO-OBB labels; at an assumed 0.25 m (median labelled boat
-    51 px = 12.7 m) recall is 0.70, precision 0.52 (count +35 %)."""
+    51 px = 12.7 m) recall is 0.76, precision 0.51 (count +50 %: the settings that find P0706's
+    broken hulls also keep more pieces of this marina's; it was 0.70, 0.52, +35 %)."""
     folder = data_dir / "imagery" / "dota8"
     stem = "P0861__1024__0___1648"
     rows = np.loadtxt(folder / "labels" / "train" / f"{stem}.txt")
@@ -40,7 +42,7 @@ def test_dota8_marina_ships(data_dir: Path) -> None:
     found = detect_objects(scene, "optical_ships")
     result = match_centres(found["x_px"].to_numpy(), found["y_px"].to_numpy(), corners)
     assert result["labels"] == 105
-    assert result["recall"] >= 0.6
+    assert result["recall"] >= 0.7
     assert result["precision"] >= 0.45
 
 
