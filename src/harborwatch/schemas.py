@@ -362,3 +362,23 @@ CLAIMS = pa.schema(
 )
 """Claims from reporting (``harborwatch claims``): what a source says a vessel did, where and
 when, and once checked against the stored events, the verdict with its evidence."""
+
+ASSESSMENTS = pa.schema(
+    [
+        _field("assessment_id", pa.string(), "deterministic: hash of site, series, date and kind"),
+        _field("site_id", pa.string(), "site assessed"),
+        _field("kind", pa.string(), "drawdown (the series fell) or buildup (it rose)"),
+        _field("series", pa.string(), "timeline series: vessels_present, img_<zone>_<class>, ..."),
+        _field("date", pa.date32(), "change point: first day (or scene date) at the new level"),
+        _field("before_date", pa.date32(), "last day (or scene date) at the old level"),
+        _field("before", pa.float64(), "mean of the series before the change, per observation"),
+        _field("after", pa.float64(), "mean of the series after the change, per observation"),
+        _field("relative_change", pa.float64(), "(after - before) / before; null from zero"),
+        _field("p_value", pa.float64(), "of the change-point test (fusion.timeline)"),
+        _field("confidence", pa.int8(), "1 (weak) to 4 (strong), from the p-value"),
+        _field("evidence_ids", pa.list_(pa.string()), "event or scene ids behind the change"),
+        _field("note", pa.string(), "the change in words"),
+    ]
+)
+"""Significant shifts in a site's daily timeline (``harborwatch assess``), with their evidence."""
+DERIVED_TABLES["assessments"] = ASSESSMENTS
