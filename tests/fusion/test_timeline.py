@@ -188,3 +188,20 @@ def test_assess_command_names_an_unknown_site(tmp_path: Path) -> None:
     result = CliRunner().invoke(assess_command, args)
     # the main command turns InputError into a usage message; the bare command raises it
     assert isinstance(result.exception, InputError) and "latakia" in str(result.exception)
+
+
+def test_days_the_ais_data_does_not_cover_are_not_counted_as_zero() -> None:
+    # recording from 1 December 06:00 to 15 December 23:30: the 1st is partial (75 %), the
+    # 15th is 97.9 % recorded, the 16th on nothing
+    coverage = pl.DataFrame({"source": ["nmea"], "start_ts": [_ts(1, 6)],
+                             "end_ts": [_ts(15, 23) + timedelta(minutes=30)]})  # fmt: skip
+    events = _events([_presence(v, 1, 10) for v in "abc"])
+    timeline = site_timeline(SITE, events, _counts([], []), START, date(2024, 12, 20),
+                             coverage=coverage)  # fmt: skip
+    present = timeline["vessels_present"].to_list()
+    assert present == [None, *[3] * 9, *[0] * 5, *[None] * 5]
+    result = assess_site(SITE, events, _counts([], []), START, date(2024, 12, 20),
+                         coverage=coverage)  # fmt: skip
+    assert result.select("series", "date", "before", "after").rows() == [
+        ("vessels_present", date(2024, 12, 11), 3.0, 0.0)
+    ]

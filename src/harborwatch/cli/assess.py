@@ -14,12 +14,14 @@ import polars as pl
 from harborwatch.cli import output
 from harborwatch.cli.imagery import _detector_names
 from harborwatch.cli.options import store_option
+from harborwatch.config import GapConfig
 from harborwatch.errors import InputError
 from harborwatch.fusion.timeline import TimelineConfig, assess_site
 from harborwatch.geo.sites import load_sites
 from harborwatch.imagery.counts import count_by_zone, select_source
 from harborwatch.store import Store, queries
 from harborwatch.store import imagery as stored
+from harborwatch.tracks.coverage import merge_spans
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +49,18 @@ def assess_command(
 ) -> None:
     """Significant decreases (drawdowns) and increases (buildups) in the daily timeline of a
     site: watchlist vessels present, port visits, AIS gaps near it, imagery counts. Stores them
-    in the assessments table, replacing the site's earlier ones in the same days."""
+    in the assessments table, replacing the site's earlier ones in the same days. Days the
+    stored AIS does not cover are left out of the AIS series (a store of events alone, without
+    positions, counts every day)."""
     store = Store(store_dir)
     site = _site_row(site_id, sites)
-    events = pl.DataFrame(pl.from_arrow(queries.events(store.connect())))
+    con = store.connect()
+    events = pl.DataFrame(pl.from_arrow(queries.events(con)))
+    spans = pl.DataFrame(pl.from_arrow(queries.file_spans(con)))
+    coverage = merge_spans(spans, GapConfig().min_gap_h) if spans.height else None
     counts = _zone_counts(store, site_id)
     first, last = _span(events, counts, site_id, _day(start, "--from"), _day(end, "--to"))
-    assessments = assess_site(site, events, counts, first, last, TimelineConfig())
+    assessments = assess_site(site, events, counts, first, last, TimelineConfig(), coverage)
     store.replace_derived(
         "assessments",
         assessments.to_arrow(),

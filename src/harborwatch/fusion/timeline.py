@@ -62,6 +62,7 @@ class TimelineConfig:
     permutations: int = 999  # p-values down to 0.001 (confidence 4)
     max_changes: int = 5  # per series: binary segmentation stops after this many
     seed: int = 0  # permutations are seeded: a re-run gives the same assessments
+    min_day_coverage: float = 0.95  # AIS recording this share of a day: its counts are whole
 
 
 def site_timeline(
@@ -71,18 +72,21 @@ def site_timeline(
     start: date,
     end: date,
     config: TimelineConfig | None = None,
+    coverage: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per UTC day from ``start`` to ``end`` (inclusive) of ``site`` (a SITES row).
 
-    ``events`` follows EVENTS, ``counts`` ZONE_COUNTS. Columns: ``date``; the counts of
-    :data:`EVENT_SERIES` with their id lists; ``img_<zone>_<class>`` (null on days without a
-    scene; the day's latest scene when there are several) and ``scene_ids``.
+    ``events`` follows EVENTS, ``counts`` ZONE_COUNTS, ``coverage`` COVERAGE (None: every day
+    was recorded). Columns: ``date``; the counts of :data:`EVENT_SERIES` with their id lists,
+    null on days the AIS data covers less than ``min_day_coverage`` of (a partly recorded day
+    under-counts); ``img_<zone>_<class>`` (null on days without a scene; the day's latest scene
+    when there are several) and ``scene_ids``.
     """
+    config = config or TimelineConfig()
     days = pl.DataFrame({"date": pl.date_range(start, end, "1d", eager=True)})
     events = events.filter(pl.col("start_ts").dt.date() <= end, pl.col("end_ts").dt.date() >= start)
     timeline = days
-    near_m = (config or TimelineConfig()).gap_near_site_m
-    for series, frame in _event_days(site, events, near_m).items():
+    for series, frame in _event_days(site, events, config.gap_near_site_m).items():
         ids = EVENT_SERIES[series]
         daily = frame.group_by("date").agg(
             pl.col("vessel_id").n_unique().alias(series) if series == "vessels_present"
@@ -93,7 +97,34 @@ def site_timeline(
             pl.col(series).fill_null(0).cast(pl.Int64),
             pl.col(ids).fill_null(pl.lit([], pl.List(pl.String))),
         )
+    if coverage is not None:
+        recorded = _recorded_days(days, coverage, config.min_day_coverage)
+        timeline = (
+            timeline.join(recorded, on="date", how="left")
+            .with_columns(
+                pl.when(pl.col("_recorded")).then(pl.col(series)).alias(series)
+                for series in EVENT_SERIES
+            )
+            .drop("_recorded")
+        )
     return timeline.join(_imagery_days(site, counts), on="date", how="left").sort("date")
+
+
+def _recorded_days(days: pl.DataFrame, coverage: pl.DataFrame, min_share: float) -> pl.DataFrame:
+    """``date, _recorded``: whether one coverage window holds at least ``min_share`` of the
+    day."""
+    day_start = pl.col("date").cast(pl.Datetime("us", "UTC"))
+    overlap = pl.min_horizontal("end_ts", day_start + pl.duration(days=1)) - pl.max_horizontal(
+        "start_ts", day_start
+    )
+    share = (
+        days.join(coverage.select("start_ts", "end_ts"), how="cross")
+        .group_by("date")
+        .agg(((overlap.dt.total_microseconds() / 86_400e6).max() >= min_share).alias("_recorded"))
+    )
+    return days.join(share, on="date", how="left").with_columns(
+        pl.col("_recorded").fill_null(False)
+    )
 
 
 def _event_days(
@@ -269,14 +300,16 @@ def assess_site(
     start: date,
     end: date,
     config: TimelineConfig | None = None,
+    coverage: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """ASSESSMENTS rows for every significant shift of every series of the site's timeline.
+    """ASSESSMENTS rows for every significant shift of every series of the site's timeline
+    (:func:`site_timeline`, whose days outside ``coverage`` are skipped).
 
     A change's evidence is the ids behind the last observation before it and the first after
     it: the events counted on those days, or the two scenes compared.
     """
     config = config or TimelineConfig()
-    timeline = site_timeline(site, events, counts, start, end, config)
+    timeline = site_timeline(site, events, counts, start, end, config, coverage)
     series = [*EVENT_SERIES, *(c for c in timeline.columns if c.startswith(IMAGERY_PREFIX))]
     found = []
     for column in series:
