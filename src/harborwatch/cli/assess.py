@@ -12,7 +12,7 @@ import click
 import polars as pl
 
 from harborwatch.cli import output
-from harborwatch.cli.imagery import _detector_names
+from harborwatch.cli.imagery import detector_names
 from harborwatch.cli.options import store_option
 from harborwatch.config import GapConfig
 from harborwatch.errors import InputError
@@ -93,7 +93,7 @@ def _site_row(site_id: str, sites: Path | None) -> dict[str, Any]:
 def _zone_counts(store: Store, site_id: str) -> pl.DataFrame:
     """ZONE_COUNTS of the site's stored scenes (none when it has no scenes)."""
     scenes = stored.scenes(store, site_id)
-    detections = select_source(stored.detections_of(store, site=site_id), None, _detector_names())
+    detections = select_source(stored.detections_of(store, site=site_id), None, detector_names())
     return count_by_zone(detections, scenes, stored.zones(store, site_id))
 
 

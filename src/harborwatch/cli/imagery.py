@@ -187,7 +187,7 @@ def imagery_count(
         raise InputError(
             f"no scenes of site {site!r}; register images with `harborwatch scene add`"
         )
-    detections = select_source(stored.detections_of(store, site=site), source, _detector_names())
+    detections = select_source(stored.detections_of(store, site=site), source, detector_names())
     for scene_id in sorted(set(scenes["scene_id"]) - set(detections["scene_id"])):
         log.warning(
             "scene %s has no stored detections: its zeros are real only if a detector or an "
@@ -218,7 +218,7 @@ def _report_detections(
         output.print_mapping(summary, title=f"detections from {source}")
 
 
-def _detector_names() -> tuple[str, ...]:
+def detector_names() -> tuple[str, ...]:
     """Names of the detectors this installation has (none without the detectors module)."""
     if importlib.util.find_spec("harborwatch.imagery.detectors") is None:
         return ()
@@ -310,7 +310,7 @@ def imagery_change(
     detections = select_source(
         stored.detections_of(store, scene_ids=[before["scene_id"], after["scene_id"]]),
         source,
-        _detector_names(),
+        detector_names(),
     )
     zones = stored.zones(store, site)
     changes = match_objects(
@@ -377,7 +377,7 @@ def imagery_simulate(
     store = Store(store_dir)
     before = stored.scene(store, scene_id)
     labels = select_source(
-        stored.detections_of(store, scene_ids=[before["scene_id"]]), source, _detector_names()
+        stored.detections_of(store, scene_ids=[before["scene_id"]]), source, detector_names()
     )
     when = parse_time(date, "--date")
     result = simulate_removal(

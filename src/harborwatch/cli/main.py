@@ -18,6 +18,7 @@ from harborwatch import __version__, schemas
 from harborwatch.ais.batch import ReadContext
 from harborwatch.ais.sources import FORMATS, expand_paths, read_file
 from harborwatch.cli import output
+from harborwatch.cli.assess import assess_command
 from harborwatch.cli.claims import claims_group
 from harborwatch.cli.evaluation import eval_group
 from harborwatch.cli.events import detect, events, vessel
@@ -322,6 +323,7 @@ for command in (
     imagery_group,
     claims_group,
     forecast_command,
+    assess_command,
 ):
     cli.add_command(command)
 
