@@ -20,6 +20,7 @@ from harborwatch.ais.sources import FORMATS, expand_paths, read_file
 from harborwatch.cli import output
 from harborwatch.cli.assess import assess_command
 from harborwatch.cli.claims import claims_group
+from harborwatch.cli.dark import dark_command
 from harborwatch.cli.evaluation import eval_group
 from harborwatch.cli.events import detect, events, vessel
 from harborwatch.cli.forecast import forecast_command
@@ -324,6 +325,7 @@ for command in (
     claims_group,
     forecast_command,
     assess_command,
+    dark_command,
 ):
     cli.add_command(command)
 
