@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -64,6 +65,11 @@ class DetectionContext:
     sites: pl.DataFrame = field(default_factory=lambda: empty_frame(SITES))
     watchlist: pl.DataFrame = field(default_factory=lambda: empty_frame(WATCHLIST))
     coverage: pl.DataFrame = field(default_factory=lambda: empty_frame(COVERAGE))
+
+
+def epoch_us(ts: pl.Series) -> np.ndarray:
+    """Timestamps as int64 microseconds since the epoch (no copy for microsecond columns)."""
+    return np.asarray(ts.dt.cast_time_unit("us").to_physical().to_numpy(), dtype=np.int64)
 
 
 EVENT_COLUMNS = EVENTS.names

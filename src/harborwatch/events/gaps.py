@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from harborwatch.config import NM_M, GapConfig
-from harborwatch.events.base import DetectionContext, EventType, finish_events
+from harborwatch.events.base import DetectionContext, EventType, epoch_us, finish_events
 from harborwatch.geo.distance import haversine_m
 from harborwatch.tracks.coverage import coverage_windows, window_bounds
 
@@ -102,11 +102,6 @@ class UsablePoints:
     def take(self, index: np.ndarray, columns: tuple[str, ...]) -> pl.DataFrame:
         """``columns`` of the usable points at positions ``index``."""
         return self.points.select(columns)[self.rows[index]]
-
-
-def epoch_us(ts: pl.Series) -> np.ndarray:
-    """Timestamps as int64 microseconds since the epoch (no copy for microsecond columns)."""
-    return np.asarray(ts.dt.cast_time_unit("us").to_physical().to_numpy(), dtype=np.int64)
 
 
 @numba.njit(cache=True)

@@ -43,7 +43,7 @@ import numpy as np
 import polars as pl
 
 from harborwatch.config import NM_M, SpoofingConfig
-from harborwatch.events.base import DetectionContext, EventType, finish_events
+from harborwatch.events.base import DetectionContext, EventType, epoch_us, finish_events
 from harborwatch.geo.distance import EARTH_RADIUS_M, haversine_m, haversine_m_expr
 
 METRES_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180.0
@@ -88,8 +88,7 @@ class _Track:
     def __init__(self, points: pl.DataFrame) -> None:
         self.points = points
         self.vessel = points["vessel_id"].rle_id().to_numpy()
-        ts = points["ts"].dt.cast_time_unit("us").to_physical()
-        self.ts_us = np.asarray(ts.to_numpy(), dtype=np.int64)
+        self.ts_us = epoch_us(points["ts"])
         self.lon = np.asarray(points["lon"].cast(pl.Float64).to_numpy(), dtype=np.float64)
         self.lat = np.asarray(points["lat"].cast(pl.Float64).to_numpy(), dtype=np.float64)
         self.valid = self.mask(is_valid_position())

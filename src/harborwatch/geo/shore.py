@@ -408,31 +408,15 @@ def _climb_corners(corner: np.ndarray, site_xyz: np.ndarray) -> np.ndarray:
             x, y, z = np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)
             s = corner[i, j]
             if s >= 0:
-                corner[i, j] = _climb(site_xyz, s, x, y, z)
+                corner[i, j] = _climb(site_xyz, s, _chord2(site_xyz, s, x, y, z), x, y, z)[0]
     return corner
 
 
 @numba.njit(cache=True, inline="always")
-def _climb(site_xyz: np.ndarray, start: int, x: float, y: float, z: float) -> int:
-    """From site ``start``, step to the neighbouring site along the coast (index +-1) while
-    it is closer to (x, y, z); the nearest site is a local minimum along the coast."""
-    best = start
-    best2 = _chord2(site_xyz, best, x, y, z)
-    for direction in (1, -1):
-        k = best + direction
-        while 0 <= k < site_xyz.shape[0]:
-            d2 = _chord2(site_xyz, k, x, y, z)
-            if d2 >= best2:
-                break
-            best, best2 = k, d2
-            k += direction
-    return best
-
-
-@numba.njit(cache=True, inline="always")
-def _climb_chord2(site_xyz, start, start2, x, y, z):
-    """As :func:`_climb` from ``start`` at squared chord ``start2``, returning the squared chord
-    of the site reached (the same comparisons, without recomputing known chords)."""
+def _climb(site_xyz, start, start2, x, y, z):
+    """From site ``start`` (squared chord ``start2`` to (x, y, z)), step to the neighbouring
+    site along the coast (index +-1) while it is closer; the nearest site is a local minimum
+    along the coast. Returns the site reached and its squared chord."""
     best, best2 = start, start2
     for direction in (1, -1):
         k = best + direction
@@ -442,7 +426,7 @@ def _climb_chord2(site_xyz, start, start2, x, y, z):
                 break
             best, best2 = k, d2
             k += direction
-    return best2
+    return best, best2
 
 
 @numba.njit(cache=True, inline="always")
@@ -585,7 +569,7 @@ def _lookup_kernel(
                     d2 = _chord2(site_xyz, s, qx, qy, qz)
                     if d2 < best2:
                         best2, start = d2, s
-        best2 = _climb_chord2(site_xyz, start, best2, qx, qy, qz)
+        best2 = _climb(site_xyz, start, best2, qx, qy, qz)[1]
         bound_m = 2.0 * EARTH_RADIUS_M * np.arcsin(min(np.sqrt(best2) * 0.5, 1.0))
         if state != COAST and bound_m >= NEAR_COAST_M:
             dist[i] = bound_m

@@ -35,6 +35,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from harborwatch.errors import InputError
+from harborwatch.geo.distance import EARTH_RADIUS_M
 from harborwatch.imagery.change_map import Shift, estimate_shift, is_georeferenced
 from harborwatch.imagery.scenes import lonlat_to_pixel, pixel_to_lonlat
 
@@ -47,7 +48,6 @@ OUTSIDE_ZONE = "outside"
 """Zone of an object whose centre lies in none of the site's zones."""
 WHOLE_SCENE = "all"
 """Zone of every object when the site has no zones (as ZONE_COUNTS)."""
-_EARTH_RADIUS_M = 6_371_008.8
 _STATUSES = ("matched", "removed", "added")
 
 
@@ -191,8 +191,8 @@ def _metric_frame(
         )
     lat0 = math.radians(float(np.mean(lat))) if lat.size else 0.0
     lon0 = float(np.mean(lon)) if lon.size else 0.0
-    east = np.radians(lon - lon0) * math.cos(lat0) * _EARTH_RADIUS_M
-    return east, np.radians(lat - float(np.mean(lat))) * _EARTH_RADIUS_M
+    east = np.radians(lon - lon0) * math.cos(lat0) * EARTH_RADIUS_M
+    return east, np.radians(lat - float(np.mean(lat))) * EARTH_RADIUS_M
 
 
 def _gates(objects: pl.DataFrame, max_offset_m: float | None, floor_m: float) -> np.ndarray:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from harborwatch.events.base import empty_frame
+from harborwatch.events.base import empty_frame, epoch_us
 from harborwatch.schemas import COVERAGE
 
 _US_PER_H = 3_600_000_000
@@ -79,7 +79,7 @@ def window_bounds(
         )
         .sort("row")
     )
-    return _epoch_us(found["start_ts"]), _epoch_us(found["end_ts"])
+    return epoch_us(found["start_ts"]), epoch_us(found["end_ts"])
 
 
 def _source() -> pl.Expr:
@@ -88,7 +88,3 @@ def _source() -> pl.Expr:
 
 def _labels(source: pl.Series) -> pl.Series:
     return source.cast(pl.String).fill_null("").alias("source")
-
-
-def _epoch_us(ts: pl.Series) -> np.ndarray:
-    return np.asarray(ts.dt.cast_time_unit("us").to_physical().to_numpy(), dtype=np.int64)

@@ -17,6 +17,7 @@ import polars as pl
 from numba import njit
 
 from harborwatch.config import NM_M, SegmentConfig
+from harborwatch.events.base import epoch_us
 from harborwatch.tracks import _kernel
 from harborwatch.tracks._kernel import NOISE_REASONS
 
@@ -175,7 +176,7 @@ def _vessel_runs(
     vessel_id = labels.gather(np.repeat(np.arange(run_first.size, dtype=np.uint32), run_size))
     vessel_first = np.zeros(n, bool)
     vessel_first[run_first[new_vessel]] = True
-    ts_us = positions["ts"].dt.cast_time_unit("us").to_physical().to_numpy()
+    ts_us = epoch_us(positions["ts"])
     step = np.diff(ts_us)
     same_vessel = ~vessel_first[1:]
     if check and (step[same_vessel] < 0).any():
