@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 import math
 from datetime import timedelta
+from pathlib import Path
 
 import polars as pl
 from builders import T0, track_points
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harborwatch.ais.batch import ReadContext, concat_batches
+from harborwatch.ais.sources import read_file
 from harborwatch.config import EncounterConfig
 from harborwatch.events.base import DetectionContext
+from harborwatch.events.detect import build_track_points
 from harborwatch.events.encounters import detect_encounters
+from harborwatch.geo.reference import load_geography
 
 CTX = DetectionContext()
 M_PER_DEG_LAT = 111_195.0
@@ -132,3 +137,25 @@ def test_partition_and_order(names: list[str], spacing_m: float) -> None:
     assert events.height == expected_pairs
     again = detect_encounters(track_points(rows), CTX)
     assert again["event_id"].to_list() == events["event_id"].to_list()
+
+
+def test_santa_barbara_vessels_side_by_side_are_in_port_not_at_sea(
+    ais_dir: Path, data_dir: Path
+) -> None:
+    """One real Santa Barbara day: vessels lying side by side for hours do so at berths and
+    platforms, all within 10 km of a GFW anchorage, so the GFW rule finds no encounter; with the
+    anchorage distance dropped the same pairs appear, at the Port Hueneme berths among others."""
+    files = sorted((ais_dir / "sbarc-santa-barbara" / "raw").glob("AIS_SBARC_180602-*.txt.gz"))
+    assert len(files) == 24, "one day of Santa Barbara files expected"
+    batch = concat_batches(b for f in files for b in read_file(f, ReadContext(f.name, f)))
+    positions = pl.from_arrow(batch.positions)
+    assert isinstance(positions, pl.DataFrame)
+    points = build_track_points(positions, load_geography(data_dir / "geo"))
+    assert detect_encounters(points, CTX).is_empty()
+    anywhere = detect_encounters(points, CTX, EncounterConfig(min_anchorage_distance_m=0.0))
+    assert anywhere.height > 10
+    hueneme = anywhere.filter(
+        pl.col("lon").is_between(-119.22, -119.19) & pl.col("lat").is_between(34.14, 34.16)
+    )
+    assert hueneme.height > 0
+    assert (anywhere["duration_h"] >= EncounterConfig().min_duration_h).all()
