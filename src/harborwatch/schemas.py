@@ -362,6 +362,7 @@ CLAIMS = pa.schema(
 )
 """Claims from reporting (``harborwatch claims``): what a source says a vessel did, where and
 when, and once checked against the stored events, the verdict with its evidence."""
+DERIVED_TABLES["claims"] = CLAIMS
 
 ASSESSMENTS = pa.schema(
     [
