@@ -72,6 +72,22 @@ def epoch_us(ts: pl.Series) -> np.ndarray:
     return np.asarray(ts.dt.cast_time_unit("us").to_physical().to_numpy(), dtype=np.int64)
 
 
+US_PER_H = 3_600_000_000
+"""Microseconds per hour."""
+_H_PER_US = 1.0 / US_PER_H
+
+
+def hours_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
+    """``end - start`` in hours (float).
+
+    Multiplies by the reciprocal rather than dividing: Polars divides a one-row frame by a
+    literal exactly but longer ones by multiplying with the reciprocal, so a division would give
+    a duration one unit in the last place apart depending on how many rows share the frame, and
+    events found on partitions would not equal those of one call.
+    """
+    return (end - start).dt.total_microseconds() * _H_PER_US
+
+
 EVENT_COLUMNS = EVENTS.names
 _EVENT_DTYPES = empty_frame(EVENTS).schema
 
@@ -100,9 +116,7 @@ def finish_events(
         rows = rows.with_columns(pl.col("start_ts").alias("end_ts"))
     if "duration_h" not in rows.columns:
         rows = rows.with_columns(
-            ((pl.col("end_ts") - pl.col("start_ts")).dt.total_microseconds() / 3.6e9).alias(
-                "duration_h"
-            )
+            hours_between(pl.col("start_ts"), pl.col("end_ts")).alias("duration_h")
         )
     thresholds = json.dumps(dataclasses.asdict(config), sort_keys=True)  # type: ignore[call-overload]
     rows = rows.with_columns(

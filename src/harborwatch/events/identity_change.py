@@ -22,15 +22,19 @@ from collections.abc import Mapping
 import polars as pl
 
 from harborwatch.config import IdentityConfig
-from harborwatch.events.base import DetectionContext, EventType, finish_events
-from harborwatch.events.spoofing import (
+from harborwatch.events.base import (
+    US_PER_H,
+    DetectionContext,
+    EventType,
+    finish_events,
     hours_between,
+)
+from harborwatch.events.spoofing import (
     same_vessel_as_previous,
     valid_positions,
 )
 from harborwatch.geo.distance import haversine_m_expr
 
-_US_PER_H = 3.6e9
 _POSITION_COLUMNS = ("vessel_id", "mmsi", "ts", "lon", "lat", "seg_id", "noise")
 """The columns position-based rules read: selected first, so filtering copies only these."""
 _EVIDENCE_MAX = 20
@@ -246,7 +250,7 @@ _CONFLICT_KEYS = (
 def _label_episodes(conflicts: pl.DataFrame, config: IdentityConfig) -> pl.DataFrame:
     """Conflicts labelled ``_episode``: per vessel, in time order, a conflict starting more than
     ``simultaneous_merge_gap_h`` after every earlier one has ended starts a new episode."""
-    merge_gap = pl.duration(microseconds=round(config.simultaneous_merge_gap_h * _US_PER_H))
+    merge_gap = pl.duration(microseconds=round(config.simultaneous_merge_gap_h * US_PER_H))
     reach = (pl.col("end_ts").cum_max().shift(1) + merge_gap).over("vessel_id")
     new = (pl.col("start_ts") > reach).fill_null(True)
     return (

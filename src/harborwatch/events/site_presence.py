@@ -18,7 +18,14 @@ from __future__ import annotations
 import polars as pl
 
 from harborwatch.config import SitePresenceConfig
-from harborwatch.events.base import DetectionContext, EventType, empty_frame, finish_events
+from harborwatch.events.base import (
+    US_PER_H,
+    DetectionContext,
+    EventType,
+    empty_frame,
+    finish_events,
+    hours_between,
+)
 from harborwatch.geo.sites import site_membership
 from harborwatch.geo.watchlists import match_watchlist
 from harborwatch.schemas import EVENTS
@@ -122,14 +129,13 @@ def _watched_track(points: pl.DataFrame, watched: pl.DataFrame) -> pl.DataFrame:
 
 def _stays(inside: pl.DataFrame, config: SitePresenceConfig) -> pl.DataFrame:
     """Runs of positions inside each site, split where consecutive ones are too far apart."""
-    gap = pl.duration(microseconds=int(config.max_gap_h * 3.6e9))
+    gap = pl.duration(microseconds=round(config.max_gap_h * US_PER_H))
     inside = inside.sort("vessel_id", "site_id", "ts").with_columns(
         ((pl.col("ts").diff() > gap).fill_null(True))
         .cum_sum()
         .over("vessel_id", "site_id")
         .alias("_stay")
     )
-    hours = 3.6e9
     return (
         inside.group_by("vessel_id", "site_id", "_stay", maintain_order=True)
         .agg(
@@ -148,14 +154,12 @@ def _stays(inside: pl.DataFrame, config: SitePresenceConfig) -> pl.DataFrame:
         .with_columns(
             pl.col("_before").struct.field("ts").is_null().alias("open_at_start"),
             pl.col("_after").struct.field("ts").is_null().alias("open_at_end"),
-            (
-                (pl.col("start_ts") - pl.col("_before").struct.field("ts")).dt.total_microseconds()
-                / hours
-            ).alias("entry_gap_h"),
-            (
-                (pl.col("_after").struct.field("ts") - pl.col("end_ts")).dt.total_microseconds()
-                / hours
-            ).alias("exit_gap_h"),
+            hours_between(pl.col("_before").struct.field("ts"), pl.col("start_ts")).alias(
+                "entry_gap_h"
+            ),
+            hours_between(pl.col("end_ts"), pl.col("_after").struct.field("ts")).alias(
+                "exit_gap_h"
+            ),
         )
         .with_columns(
             (pl.col("entry_gap_h") <= config.max_gap_h).fill_null(False).alias("entry_observed"),

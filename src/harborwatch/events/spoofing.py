@@ -43,7 +43,13 @@ import numpy as np
 import polars as pl
 
 from harborwatch.config import NM_M, SpoofingConfig
-from harborwatch.events.base import DetectionContext, EventType, epoch_us, finish_events
+from harborwatch.events.base import (
+    US_PER_H,
+    DetectionContext,
+    EventType,
+    epoch_us,
+    finish_events,
+)
 from harborwatch.geo.distance import EARTH_RADIUS_M, haversine_m, haversine_m_expr
 
 METRES_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180.0
@@ -52,16 +58,10 @@ METRES_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180.0
 EVIDENCE_MAX_POINTS = 50
 """Positions kept in one event's evidence; ``n_points`` in the attributes counts them all."""
 
-_US_PER_H = 3.6e9
 _GATHERED = ("vessel_id", "mmsi", "seg_id", "ts", "lon", "lat", "port_distance_m")
 """Columns gathered at the rows that make events."""
 _SPOT_GRIDS = ((0.0, 0.0), (0.0, 0.5), (0.5, 0.0), (0.5, 0.5))
 """(cell offset, time-bin offset) of the four same-spot grids, in cells and bins."""
-
-
-def hours_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
-    """``end - start`` in hours (float)."""
-    return (end - start).dt.total_microseconds() / _US_PER_H
 
 
 def is_valid_position() -> pl.Expr:
@@ -192,7 +192,7 @@ def _implausible(
     """Whether the step from row ``p`` to row ``i`` covers at least ``min_m`` faster than
     ``max_knots`` (instantly counts as infinitely fast). The path along the parallel and then the
     meridian bounds the distance from above and settles most steps without trigonometry."""
-    dt_h = (ts_us[i] - ts_us[p]) / _US_PER_H
+    dt_h = (ts_us[i] - ts_us[p]) / US_PER_H
     dlon = abs(lon[i] - lon[p])
     bound_m = math.radians(abs(lat[i] - lat[p]) + min(dlon, 360.0 - dlon)) * EARTH_RADIUS_M
     if bound_m < min_m or (dt_h > 0 and bound_m / NM_M / dt_h <= max_knots):
@@ -289,7 +289,7 @@ def _steps(track: _Track, source: np.ndarray, to: np.ndarray) -> tuple[np.ndarra
     known = (source >= 0) & (track.vessel[source] == track.vessel[to])
     start = np.where(known, source, to)
     jump_m = haversine_m(track.lon[start], track.lat[start], track.lon[to], track.lat[to])
-    dt_h = (track.ts_us[to] - track.ts_us[start]) / _US_PER_H
+    dt_h = (track.ts_us[to] - track.ts_us[start]) / US_PER_H
     with np.errstate(divide="ignore", invalid="ignore"):
         knots = np.where(dt_h > 0, jump_m / NM_M / dt_h, np.inf)
     return np.where(known, jump_m, np.nan), np.where(known, knots, np.nan)
@@ -627,7 +627,7 @@ def _course_turns(
         course = float(course_deg[i])
         if math.isnan(course) and same:
             course = _bearing_deg(lon[prev], lat[prev], lon[i], lat[i])
-        if same and (ts_us[i] - ts_us[prev]) / _US_PER_H <= max_step_h:
+        if same and (ts_us[i] - ts_us[prev]) / US_PER_H <= max_step_h:
             change = (course - prev_course + 180.0) % 360.0 - 180.0
             if not math.isnan(change):
                 turn[i] = change
@@ -698,7 +698,7 @@ def _circling(track: _Track, config: SpoofingConfig) -> pl.DataFrame:
         moving,
         config.circle_min_duration_h,
     )
-    window_us = round(config.circle_min_duration_h * _US_PER_H)
+    window_us = round(config.circle_min_duration_h * US_PER_H)
     turned, inside = _circled(
         track.vessel, track.ts_us, turn, moving, window_us, 360.0 * config.circle_min_turns
     )
