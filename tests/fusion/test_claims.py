@@ -28,6 +28,7 @@ from harborwatch.geo.sites import load_sites
 from harborwatch.geo.watchlists import load_watchlist
 from harborwatch.schemas import CLAIMS, EVENTS, SEGMENTS
 from harborwatch.store import Store
+from harborwatch.store.jobs import check_claims_in_store, stored_claims
 
 REPO = Path(__file__).resolve().parents[2]
 SITES_FILE = REPO / "examples" / "sites" / "eastern-med.toml"
@@ -383,8 +384,8 @@ def test_watched_vessel_ids_by_identity_and_mmsi(watchlist) -> None:
 # ----------------------------------------------------------------------------- CLI
 
 
-def test_cli_check_against_a_store(tmp_path: Path) -> None:
-    """Claims checked through the command against a store holding one port visit."""
+def _claims_store(tmp_path: Path) -> tuple[Store, Path]:
+    """A store holding one port visit and one segment of SPARTA, and its watchlist."""
     watch = tmp_path / "watch.toml"
     watch.write_text(
         '[[vessel]]\nid = "sparta"\nname = "SPARTA"\nimo = 9268710\nmmsi = [273000111]\n'
@@ -400,17 +401,55 @@ def test_cli_check_against_a_store(tmp_path: Path) -> None:
     store.replace_derived(
         "segments", segments.cast(pa.schema([SEGMENTS.field(n) for n in segments.column_names]))
     )
-    claims = tmp_path / "claims.yaml"
-    claims.write_text(f"{JANUARY}\n{DECEMBER}\n")
+    return store, watch
+
+
+def _run_claims(store: Store, *args: str) -> list[dict]:
     group = click.Group(commands={"claims": claims_group})
     result = CliRunner().invoke(
-        group,
-        ["claims", "check", str(claims), "--store", str(store.root), "--sites", str(SITES_FILE),
-         "--watchlist", str(watch), "--format", "json"],
-    )  # fmt: skip
+        group, ["claims", *args, "--store", str(store.root), "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
-    records = json.loads(result.output)
+    return json.loads(result.output)
+
+
+def test_cli_check_against_a_store(tmp_path: Path) -> None:
+    """Claims checked through the command against a store holding one port visit."""
+    store, watch = _claims_store(tmp_path)
+    claims = tmp_path / "claims.yaml"
+    claims.write_text(f"{JANUARY}\n{DECEMBER}\n")
+    checks = ["check", str(claims), "--sites", str(SITES_FILE), "--watchlist", str(watch)]
+    records = _run_claims(store, *checks)
     assert [(r["start_ts"][:10], r["verdict"], r["evidence_ids"]) for r in records] == [
         ("2025-01-21", "supported", ["pv1"]),
         ("2024-12-21", "contradicted", ["s"]),
     ]
+    # issue #5: the checked claims are stored; a re-check replaces them instead of adding rows
+    assert sorted(_run_claims(store, "list"), key=lambda r: r["claim_id"]) == sorted(
+        records, key=lambda r: r["claim_id"]
+    )
+    _run_claims(store, *checks)
+    stored = store.connect().sql("SELECT claim_id, verdict, evidence_ids FROM claims").pl()
+    assert stored.height == 2 and stored["claim_id"].n_unique() == 2
+
+
+def test_recheck_replaces_the_verdict_and_keeps_other_claims(tmp_path: Path) -> None:
+    """Checking one claim again after the visit it rested on moved to Latakia updates its row;
+    a claim from an earlier check that is not re-checked stays stored."""
+    store, watch = _claims_store(tmp_path)
+    watchlist = load_watchlist(watch)
+    sites = load_sites(SITES_FILE)
+    check_claims_in_store(store, parse_claims(f"{JANUARY}\n{DECEMBER}", "t", watchlist, sites),
+                          watchlist, sites)  # fmt: skip
+    moved = _event("pv2", "port_visit", "273000111", _utc(2025, 1, 21, 9), 30, LATAKIA, "wpi:0")
+    moved_events = _events(moved).with_columns(pl.lit(273000111, pl.UInt32).alias("mmsi"))
+    store.replace_derived("events", moved_events.to_arrow().cast(EVENTS))
+    january = parse_claims(JANUARY, "t", watchlist, sites)
+    check_claims_in_store(store, january, watchlist, sites)
+    stored = stored_claims(store)
+    assert stored.height == 2
+    by_id = {r["claim_id"]: r for r in stored.iter_rows(named=True)}
+    rechecked = by_id[january["claim_id"][0]]
+    assert (rechecked["verdict"], rechecked["evidence_ids"]) == ("contradicted", ["pv2"])
+    (kept,) = (r for cid, r in by_id.items() if cid != january["claim_id"][0])
+    assert (kept["verdict"], kept["evidence_ids"]) == ("contradicted", ["s"])

@@ -1,5 +1,5 @@
-"""``harborwatch claims extract`` and ``claims check``: claims from reporting, checked against the
-store."""
+"""``harborwatch claims extract``, ``claims check`` and ``claims list``: claims from reporting,
+checked against the store and stored with their verdicts."""
 
 from __future__ import annotations
 
@@ -15,18 +15,11 @@ import yaml
 from harborwatch.cli import output
 from harborwatch.cli.options import store_option
 from harborwatch.errors import InputError
-from harborwatch.events.base import empty_frame
-from harborwatch.fusion.claims import (
-    check_claims,
-    extract_claims,
-    load_claims,
-    parse_claims,
-    watched_vessel_ids,
-)
+from harborwatch.fusion.claims import extract_claims, load_claims, parse_claims
 from harborwatch.geo.sites import load_sites
 from harborwatch.geo.watchlists import load_watchlist
-from harborwatch.schemas import SITES
-from harborwatch.store import Store, queries
+from harborwatch.store import Store
+from harborwatch.store.jobs import check_claims_in_store, stored_claims
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _CHECKED = ("verdict", "evidence_ids", "reason")
@@ -101,22 +94,25 @@ def check(
     claims_file: Path | None, store_dir: Path, sites: Path | None, watchlist: Path, fmt: str
 ) -> None:  # fmt: skip
     """Each claim (YAML/JSON FILE, or stdin) as supported, contradicted or no_data, with the
-    event ids that decide it."""
+    event ids that decide it; the checked claims are stored (a re-check replaces them)."""
     watched = load_watchlist(watchlist)
-    places = load_sites(sites) if sites else empty_frame(SITES)
+    places = load_sites(sites) if sites else None
     if claims_file is None or str(claims_file) == "-":
-        claims = parse_claims(sys.stdin.read(), "<stdin>", watched, places if sites else None)
+        claims = parse_claims(sys.stdin.read(), "<stdin>", watched, places)
     else:
-        claims = load_claims(claims_file, watched, places if sites else None)
-    con = Store(store_dir).connect()
-    events = _frame(queries.events(con))
-    vessels = watched_vessel_ids(watched, _frame(queries.statics(con)), events)
-    vessel_ids = vessels.filter(pl.col("entry_id").is_in(claims["entry_id"].implode()))
-    tracks = pl.concat(
-        [_frame(queries.segments(con, v)) for v in vessel_ids["vessel_id"].unique().sort()],
-        how="diagonal_relaxed",
-    ) if not vessel_ids.is_empty() else None  # fmt: skip
-    _write(check_claims(claims, events, vessels, places, tracks), fmt, "claims checked")
+        claims = load_claims(claims_file, watched, places)
+    checked = check_claims_in_store(Store(store_dir), claims, watched, places)
+    _write(checked, fmt, "claims checked")
+
+
+@claims_group.command("list")
+@store_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def list_claims(store_dir: Path, fmt: str) -> None:
+    """The claims stored by `claims check`, with their verdicts and evidence ids."""
+    _write(stored_claims(Store(store_dir)), fmt, "stored claims")
 
 
 def _date(value: str | None) -> date | None:
@@ -126,12 +122,6 @@ def _date(value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise InputError(f"--published {value!r} is not a date; write YYYY-MM-DD") from None
-
-
-def _frame(table: Any) -> pl.DataFrame:
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)  # a Table gives a DataFrame
-    return frame
 
 
 def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:

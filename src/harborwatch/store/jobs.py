@@ -14,9 +14,11 @@ from typing import Any
 
 import polars as pl
 
-from harborwatch.events.base import DetectionContext, EventType
+from harborwatch.events.base import DetectionContext, EventType, empty_frame
 from harborwatch.events.detect import DetectionConfig, build_track_points, detect_events
+from harborwatch.fusion.claims import check_claims, watched_vessel_ids
 from harborwatch.geo.reference import Geography
+from harborwatch.schemas import SITES
 from harborwatch.store import queries
 from harborwatch.store.store import Store
 from harborwatch.tracks.coverage import merge_spans
@@ -113,3 +115,45 @@ def _window_sql(since: datetime | None, until: datetime | None) -> tuple[str, li
         parts.append("{ts} < ?::TIMESTAMPTZ")
         params.append(until)
     return " AND ".join(parts), params
+
+
+def check_claims_in_store(
+    store: Store,
+    claims: pl.DataFrame,
+    watchlist: pl.DataFrame,
+    sites: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Check ``claims`` (CLAIMS rows) against the stored events and segments, store them in the
+    ``claims`` table and return them checked, in their order.
+
+    The store supplies what :func:`~harborwatch.fusion.claims.check_claims` needs: events, the
+    vessels tied to the watchlist (by statics or listed MMSI) and the segments of the claimed
+    vessels (the times they were heard). Re-checking a claim replaces its row (``claim_id`` is
+    deterministic), so re-runs never duplicate.
+    """
+    con = store.connect()
+    events = _frame(queries.events(con))
+    vessels = watched_vessel_ids(watchlist, _frame(queries.statics(con)), events)
+    claimed = vessels.filter(pl.col("entry_id").is_in(claims["entry_id"].implode()))
+    tracks = _frame(
+        con.sql(
+            "SELECT * FROM segments WHERE list_contains(?::VARCHAR[], vessel_id) "
+            "ORDER BY vessel_id, first_ts",
+            params=[claimed["vessel_id"].unique().sort().to_list()],
+        ).to_arrow_table()
+    )
+    places = sites if sites is not None else empty_frame(SITES)
+    checked = check_claims(claims, events, vessels, places, tracks)
+    ids = checked["claim_id"].unique().to_list()
+    keep = "NOT list_contains(?::VARCHAR[], claim_id)"
+    store.replace_derived("claims", checked.to_arrow(), keep, [ids])
+    return checked
+
+
+def stored_claims(store: Store) -> pl.DataFrame:
+    """The checked claims in the store, by vessel, start and claim id."""
+    return _frame(
+        store.connect()
+        .sql("SELECT * FROM claims ORDER BY vessel_name, start_ts, claim_id")
+        .to_arrow_table()
+    )
