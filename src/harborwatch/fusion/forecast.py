@@ -512,7 +512,16 @@ def evaluate_forecasts(
     ``match_radius_km`` of the visit. ``points`` and ``statics`` carry ``vessel_id``."""
     keyed = visit_keys(visits)
     forecaster = Forecaster(PortGazetteer(ports, config), keyed, config)
-    cases = departures(keyed, lead_h)
+    return score_forecasts(forecaster, points, statics, departures(keyed, lead_h))
+
+
+def score_forecasts(
+    forecaster: Forecaster, points: pl.DataFrame, statics: pl.DataFrame, cases: pl.DataFrame
+) -> ForecastEvaluation:
+    """Forecast each case at its time ``at`` (data after it hidden) and score the top 3 against
+    the port the vessel went to. ``cases``: ``vessel_id``, ``from_key``, ``at``, ``next_key``,
+    ``next_arrival_ts``, ``next_lon``, ``next_lat`` (:func:`departures`, or voyages labelled
+    another way, such as DEBS 2018's departure-port runs)."""
     tracks = points.partition_by("vessel_id", as_dict=True)
     declared = statics.partition_by("vessel_id", as_dict=True)
     rows = []
@@ -521,7 +530,7 @@ def evaluate_forecasts(
         own = declared.get(key, statics.clear())
         forecast = forecaster.forecast(tracks[key], own, case["at"], top=3)
         text = _declared(own, case["at"])
-        rows.append(_score_case(case, forecast, text, forecaster.gazetteer, config))
+        rows.append(_score_case(case, forecast, text, forecaster.gazetteer, forecaster.config))
     scored = pl.DataFrame(rows, schema=_CASE_SCHEMA)
     return ForecastEvaluation(forecast_figures(scored), scored)
 
