@@ -453,3 +453,6 @@ def test_recheck_replaces_the_verdict_and_keeps_other_claims(tmp_path: Path) -> 
     assert (rechecked["verdict"], rechecked["evidence_ids"]) == ("contradicted", ["pv2"])
     (kept,) = (r for cid, r in by_id.items() if cid != january["claim_id"][0])
     assert (kept["verdict"], kept["evidence_ids"]) == ("contradicted", ["s"])
+    # one claim given twice (two claims files read together) is stored once
+    check_claims_in_store(store, pl.concat([january, january]), watchlist, sites)
+    assert stored_claims(store).height == 2

@@ -129,7 +129,7 @@ def check_claims_in_store(
     The store supplies what :func:`~harborwatch.fusion.claims.check_claims` needs: events, the
     vessels tied to the watchlist (by statics or listed MMSI) and the segments of the claimed
     vessels (the times they were heard). Re-checking a claim replaces its row (``claim_id`` is
-    deterministic), so re-runs never duplicate.
+    deterministic; one claim listed twice is stored once), so re-runs never duplicate.
     """
     con = store.connect()
     events = _frame(queries.events(con))
@@ -144,9 +144,9 @@ def check_claims_in_store(
     )
     places = sites if sites is not None else empty_frame(SITES)
     checked = check_claims(claims, events, vessels, places, tracks)
-    ids = checked["claim_id"].unique().to_list()
+    rows = checked.unique("claim_id", keep="first", maintain_order=True)
     keep = "NOT list_contains(?::VARCHAR[], claim_id)"
-    store.replace_derived("claims", checked.to_arrow(), keep, [ids])
+    store.replace_derived("claims", rows.to_arrow(), keep, [rows["claim_id"].to_list()])
     return checked
 
 
