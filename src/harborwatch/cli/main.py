@@ -21,6 +21,7 @@ from harborwatch.cli import output
 from harborwatch.cli.assess import assess_command
 from harborwatch.cli.claims import claims_group
 from harborwatch.cli.dark import dark_command
+from harborwatch.cli.demo import demo_group
 from harborwatch.cli.evaluation import eval_group
 from harborwatch.cli.events import detect, events, vessel
 from harborwatch.cli.forecast import forecast_command
@@ -35,6 +36,7 @@ from harborwatch.cli.options import (
     store_option,
 )
 from harborwatch.cli.progress import byte_progress
+from harborwatch.cli.report import report_command
 from harborwatch.errors import HarborwatchError, InputError, RejectedInputError
 from harborwatch.files import file_sha256
 from harborwatch.store import IngestReport, Store, queries
@@ -326,6 +328,8 @@ for command in (
     forecast_command,
     assess_command,
     dark_command,
+    report_command,
+    demo_group,
 ):
     cli.add_command(command)
 

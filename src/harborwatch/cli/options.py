@@ -48,12 +48,18 @@ until_option = click.option("--until", help="Up to this UTC time (exclusive).")
 
 def parse_date(value: str | None) -> date | None:
     """``--assume-date`` as a date (None when not given); usage error naming the value."""
+    return parse_day(value, "--assume-date")
+
+
+def parse_day(value: str | None, option: str) -> date | None:
+    """A day option (``--from``, ``--to``, ...) as a date, None when not given; usage error
+    naming the option and the value."""
     if value is None:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InputError(f"--assume-date {value!r} is not a date; write YYYY-MM-DD") from None
+        raise InputError(f"{option} {value!r} is not a date; write YYYY-MM-DD") from None
 
 
 def parse_time(value: str | None, option: str) -> datetime | None:
