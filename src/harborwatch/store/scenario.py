@@ -18,22 +18,19 @@ from typing import Any
 
 import polars as pl
 
-from harborwatch.config import GapConfig
 from harborwatch.fusion.claims import load_claims
 from harborwatch.fusion.forecast import ForecastConfig, Forecaster, PortGazetteer, visit_keys
 from harborwatch.fusion.timeline import TimelineConfig, assess_site
 from harborwatch.geo.reference import load_geography
 from harborwatch.geo.sites import load_sites
 from harborwatch.geo.watchlists import load_watchlist
-from harborwatch.imagery.counts import count_by_zone, select_source
-from harborwatch.imagery.detectors import DETECTOR_NAMES
 from harborwatch.scenarios import scenes as scenario_scenes
 from harborwatch.scenarios import tartus
 from harborwatch.store import imagery as stored
 from harborwatch.store import queries
 from harborwatch.store.jobs import check_claims_in_store, run_detection
+from harborwatch.store.site import recorded_coverage, site_row, site_zone_counts
 from harborwatch.store.store import Store
-from harborwatch.tracks.coverage import merge_spans
 from harborwatch.tracks.segment import segment_tracks
 
 SITE = "tartus-naval"
@@ -79,7 +76,8 @@ def run_tartus_demo(
     step("ingesting")
     ingested = [store.ingest(path) for path in files]
     step("detecting events")
-    detection = run_detection(store, load_geography(inputs.geo_dir), sites, watchlist)
+    geography = load_geography(inputs.geo_dir)
+    detection = run_detection(store, geography, sites, watchlist)
     step("making SIMULATED scenes")
     made = scenario_scenes.drawdown_scenes(
         inputs.image, inputs.labels, out_dir / "scenes", SITE, IMAGE_PLACE, seed=seed
@@ -89,10 +87,11 @@ def run_tartus_demo(
         sources = scene.detections["source"].unique().to_list()
         stored.replace_detections(store, scene.scene["scene_id"], scene.detections, sources)
     step("assessing the site")
-    site = sites.filter(pl.col("site_id") == SITE).row(0, named=True)
-    assessments = assess_stored_site(store, site, tartus.START.date(), tartus.END.date())
+    assessments = assess_stored_site(
+        store, site_row(SITE, sites), tartus.START.date(), tartus.END.date()
+    )
     step("forecasting destinations")
-    forecasts = forecast_voyages(store, inputs.geo_dir)
+    forecasts = forecast_voyages(store, geography.ports)
     step("checking claims")
     claims = load_claims(inputs.claims, watchlist, sites)
     checked = check_claims_in_store(store, claims, watchlist, sites)
@@ -108,21 +107,14 @@ def run_tartus_demo(
     )
 
 
-def assess_stored_site(store: Store, site: dict[str, Any], first: date, last: date
-                       ) -> pl.DataFrame:  # fmt: skip
-    """Assess ``site`` over ``[first, last]`` from the stored events, scenes and detections (the
-    AIS series skip days the stored files do not cover) and store the assessments in place of
-    the site's earlier ones in those days, as ``harborwatch assess`` does."""
+def assess_stored_site(store: Store, site: dict[str, Any], first: date, last: date) -> pl.DataFrame:
+    """Assess ``site`` over ``[first, last]`` from the stored events and imagery counts (gathered
+    by :mod:`harborwatch.store.site`, as ``harborwatch assess`` does) and store the assessments
+    in place of the site's earlier ones in those days."""
     con = store.connect()
     events = _frame(queries.events(con))
-    coverage = merge_spans(_frame(queries.file_spans(con)), GapConfig().min_gap_h)
-    scenes = stored.scenes(store, site["site_id"])
-    detections = stored.detections_of(store, site=site["site_id"])
-    counts = count_by_zone(
-        select_source(detections, None, DETECTOR_NAMES),
-        scenes,
-        stored.zones(store, site["site_id"]),
-    )
+    counts = site_zone_counts(store, site["site_id"])
+    coverage = recorded_coverage(con)
     assessments = assess_site(site, events, counts, first, last, TimelineConfig(), coverage)
     store.replace_derived(
         "assessments",
@@ -140,16 +132,15 @@ def port_calls(visits: pl.DataFrame) -> pl.DataFrame:
     return visits.filter(stops.fill_null(0) > 0)
 
 
-def forecast_voyages(store: Store, geo_dir: Path | None, top: int = 5) -> pl.DataFrame:
-    """Destination forecasts of SPARTA and SPARTA II at each of :data:`FORECAST_TIMES`, learnt
-    from the stored port calls (:func:`port_calls`): one row per vessel, time and candidate."""
+def forecast_voyages(store: Store, ports: pl.DataFrame, top: int = 5) -> pl.DataFrame:
+    """Destination forecasts of SPARTA and SPARTA II at each of :data:`FORECAST_TIMES` among
+    ``ports`` (a PORTS table), learnt from the stored port calls (:func:`port_calls`): one row
+    per vessel, time and candidate."""
     con = store.connect()
     visits = port_calls(_frame(queries.events(con, event_type="port_visit")))
     statics = _frame(queries.statics(con))
     config = ForecastConfig()
-    forecaster = Forecaster(
-        PortGazetteer(load_geography(geo_dir).ports, config), visit_keys(visits), config
-    )
+    forecaster = Forecaster(PortGazetteer(ports, config), visit_keys(visits), config)
     rows = []
     for ship in (tartus.SPARTA, tartus.SPARTA_II):
         vessel = str(ship.mmsi)
