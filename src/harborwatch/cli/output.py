@@ -1,8 +1,9 @@
 """Writing result tables to stdout (or a file) as table, JSON, JSON lines, CSV, GeoJSON or Parquet.
 
 Data goes to stdout; logs and progress go to stderr. Text written by whoever transmits AIS (names,
-destinations) is made inert in CSV: a cell starting with ``= + - @`` or a control character gets a
-leading apostrophe so spreadsheets do not evaluate it.
+destinations) is made inert in CSV: a text cell starting with ``= + - @``, a tab or a carriage
+return gets a leading apostrophe so spreadsheets do not evaluate it (OWASP "CSV injection");
+numeric columns, and text cells that are a plain number, are left as they are.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from rich.table import Table
 from rich.text import Text
 
 _FORMULA_START = r"^[=+\-@\t\r]"
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+"""A cell that is only a number (``-12.5``) is not a formula: it is left as it is."""
 
 
 def json_default(value: Any) -> Any:
@@ -57,7 +60,10 @@ def csv_safe(table: pa.Table) -> pa.Table:
         if pa.types.is_large_string(column.type) or pa.types.is_string_view(column.type):
             column = column.cast(pa.string())  # Polars hands over large strings
         if pa.types.is_string(column.type):
-            risky = pc.match_substring_regex(column, _FORMULA_START)
+            risky = pc.and_(
+                pc.match_substring_regex(column, _FORMULA_START),
+                pc.invert(pc.match_substring_regex(column, _NUMBER)),
+            )
             column = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
         columns.append(column)
     return pa.Table.from_arrays(columns, names=table.column_names)

@@ -275,6 +275,7 @@ def build_report(inputs: ReportInputs, config: ReportConfig | None = None) -> di
         "timeline": _timeline_section(inputs.timeline, inputs.assessments, inputs.counts),
         "imagery": _imagery_section(inputs, config),
         "events": events,
+        "vessels": [],
         "assessments": _records(inputs.assessments, "as", "assessment_id"),
         "claims": _records(claims, "cl", "claim_id"),
         "forecasts": None if inputs.forecasts is None else _records(inputs.forecasts),
@@ -286,6 +287,7 @@ def build_report(inputs: ReportInputs, config: ReportConfig | None = None) -> di
             ],
         },
     }
+    document["vessels"] = _vessel_rows(vessels, document)
     document["statements"] = assessment_statements(document, config.max_event_statements)
     return document
 
@@ -321,6 +323,33 @@ def vessel_label(vessels: dict[str, dict[str, Any]], vessel_id: str | None) -> s
     return f"{name} ({vessel_id})" if name else vessel_id
 
 
+def _vessel_rows(
+    vessels: dict[str, dict[str, Any]], document: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The declared identity of every vessel on the map or in the event table, tracks first."""
+    tracks = {t["vessel_id"]: t for t in (document["map"] or {}).get("tracks", [])}
+    listed = list(tracks)
+    for event in document["events"]:
+        for key in ("vessel_id", "other_vessel_id"):
+            if event.get(key) and event[key] not in listed:
+                listed.append(event[key])
+    rows = []
+    for vessel_id in listed:
+        known = vessels.get(vessel_id) or {}
+        rows.append(
+            {
+                "vessel_id": vessel_id,
+                "name": known.get("name"),
+                "callsign": known.get("callsign"),
+                "imo": known.get("imo"),
+                "destination": known.get("destination"),
+                "watchlist_entry": known.get("entry_id"),
+                "positions_drawn": tracks[vessel_id]["positions"] if vessel_id in tracks else 0,
+            }
+        )
+    return rows
+
+
 def _event_rows(
     events: pl.DataFrame,
     at_site: pl.DataFrame,
@@ -332,7 +361,8 @@ def _event_rows(
     names and whether it is at the site."""
     cited = set(_ids(assessments, "evidence_ids")) | set(_ids(claims, "evidence_ids"))
     extra = events.filter(
-        pl.col("event_id").is_in(sorted(cited)) & ~pl.col("event_id").is_in(at_site["event_id"])
+        pl.col("event_id").is_in(sorted(cited))
+        & ~pl.col("event_id").is_in(at_site["event_id"].to_list())
     )
     shown = pl.concat(
         [at_site.with_columns(at_site=pl.lit(True)), extra.with_columns(at_site=pl.lit(False))],
@@ -478,7 +508,7 @@ def _imagery_section(inputs: ReportInputs, config: ReportConfig) -> dict[str, An
     base64 PNG."""
     first, after = window_bounds(inputs.start, inputs.end)
     scenes = inputs.scenes.filter(pl.col("acquired_ts").is_between(first, after, closed="left"))
-    counts = inputs.counts.filter(pl.col("scene_id").is_in(scenes["scene_id"]))
+    counts = inputs.counts.filter(pl.col("scene_id").is_in(scenes["scene_id"].to_list()))
     chips = []
     for chip in inputs.chips.head(config.max_chips).to_dicts():
         chips.append(

@@ -96,6 +96,7 @@ CLAIM_COLUMNS = [
 ]
 MAX_EVIDENCE_LINKS = 8
 """Ids linked after a statement on the page (the JSON lists them all; the rows cite the rest)."""
+VESSEL_COLUMNS = ["name", "callsign", "imo", "destination", "watchlist_entry", "positions_drawn"]
 SCENE_COLUMNS = ["acquired_ts", "sensor", "gsd_m", "width_px", "height_px", "simulated", "note"]
 
 
@@ -113,6 +114,11 @@ def render_html(document: dict[str, Any]) -> str:
         _timeline(document),
         _imagery(document, anchors),
         _section("events", "Events", _table(document["events"], EVENT_COLUMNS, anchors)),
+        _section(
+            "vessels",
+            "Vessels (as they declare themselves)",
+            _table(document["vessels"], VESSEL_COLUMNS, anchors),
+        ),
         _section(
             "assessments",
             "Changes of level (assessments)",
@@ -176,7 +182,8 @@ def _header(document: dict[str, Any]) -> str:
         f"{len(document['claims'])} claims, {len(document['imagery']['scenes'])} scenes</p>",
         '<nav><a href="#assessment">Assessment</a><a href="#map">Map</a>'
         '<a href="#timeline">Timeline</a><a href="#imagery">Imagery</a><a href="#events">Events</a>'
-        '<a href="#assessments">Changes</a><a href="#claims">Claims</a></nav>',
+        '<a href="#vessels">Vessels</a><a href="#assessments">Changes</a>'
+        '<a href="#claims">Claims</a></nav>',
     ]
     return "".join(parts)
 

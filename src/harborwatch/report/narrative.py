@@ -19,13 +19,23 @@ Statement = dict[str, Any]
 
 _EVENT_PREDICATES = {
     "site_presence": "was at {site} from {start} to {end} ({hours} h)",
-    "port_visit": "made a port visit at {site} from {start} to {end} ({hours} h)",
+    "port_visit": "made a port visit near {site} from {start} to {end} ({hours} h)",
     "ais_gap": "stopped transmitting AIS near {site} for {hours} h, from {start} to {end}",
     "encounter": "met {other} near {site} for {hours} h from {start}",
     "loitering": "loitered near {site} for {hours} h from {start}",
     "spoofing": "broadcast implausible positions near {site} from {start}",
     "identity_change": "changed its declared identity near {site} at {start}",
     "voyage_change": "changed its declared destination near {site} at {start}",
+}
+_EVENT_GROUPS = {
+    "site_presence": "was at {site} {n} times",
+    "port_visit": "made {n} port visits near {site}",
+    "ais_gap": "stopped transmitting AIS near {site} {n} times",
+    "encounter": "met other vessels near {site} {n} times",
+    "loitering": "loitered near {site} {n} times",
+    "spoofing": "broadcast implausible positions near {site} {n} times",
+    "identity_change": "changed its declared identity near {site} {n} times",
+    "voyage_change": "changed its declared destination near {site} {n} times",
 }
 _CLAIM_PREDICATES = {
     "port_visit": "called at",
@@ -38,11 +48,14 @@ _CLAIM_PREDICATES = {
 
 def hedged(subject: str, predicate: str, level: int | None) -> tuple[str, str]:
     """``(sentence, word)``: ``subject`` and ``predicate`` joined with the scale word of
-    ``level`` ("SPARTA very likely was at ..."); the weakest level reads "There is a roughly
-    even chance that ..."."""
+    ``level``, after a leading "was"/"is" ("SPARTA was very likely at ...", "SPARTA very likely
+    stopped ..."); the weakest level reads "There is a roughly even chance that ..."."""
     step = confidence_word(level)
     if step.level == 1:
         return f"There is a {step.word} that {subject} {predicate}", step.word
+    verb, _, rest = predicate.partition(" ")
+    if verb in ("was", "is"):
+        return f"{subject} {verb} {step.word} {rest}", step.word
     return f"{subject} {step.word} {predicate}", step.word
 
 
@@ -96,33 +109,49 @@ def _simulated(document: dict[str, Any]) -> list[Statement]:
 def _event_statements(
     document: dict[str, Any], site: str, anchors: dict[str, str], limit: int
 ) -> list[Statement]:
-    """One sentence per event at the site, watchlist vessels first, at most ``limit``."""
-    here = [e for e in document["events"] if e["at_site"]]
-    here.sort(key=lambda e: (e.get("watchlist_entry") is None, e["start_ts"] or ""))
+    """One sentence per vessel and kind of event at the site (watchlist vessels first, then by
+    first time), at most ``limit``. Several events of one kind read "N times between ...",
+    hedged by the strongest of them: it is at least that likely that one of them happened."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for event in document["events"]:
+        if event["at_site"]:
+            groups.setdefault((event["vessel"], event["event_type"]), []).append(event)
+    ordered = sorted(
+        groups.values(),
+        key=lambda g: (g[0].get("watchlist_entry") is None, g[0]["start_ts"] or ""),
+    )
     statements = []
-    for event in here[:limit]:
-        template = _EVENT_PREDICATES.get(event["event_type"], event["event_type"] + " from {start}")
-        predicate = template.format(
-            site=site,
-            start=_when(event["start_ts"]),
-            end=_when(event["end_ts"]),
-            hours=_number(event.get("duration_h")),
-            other=event.get("other_vessel") or "another vessel",
-        )
-        text, word = hedged(event["vessel"], predicate, event.get("confidence"))
+    for events in ordered[:limit]:
+        level = max(e.get("confidence") or 1 for e in events)
+        text, word = hedged(events[0]["vessel"], _event_predicate(events, site), level)
+        ids = [e["event_id"] for e in events]
+        statements.append(_statement(text + ".", word, ids, anchors, level))
+    if len(ordered) > limit:
+        rest = sum(len(g) for g in ordered[limit:])
         statements.append(
-            _statement(text + ".", word, [event["event_id"]], anchors, event.get("confidence"))
-        )
-    if len(here) > limit:
-        statements.append(
-            _statement(
-                f"{len(here) - limit} more events at {site} are in the event table.",
-                None,
-                [],
-                anchors,
-            )
+            _statement(f"{rest} more events at {site} are in the event table.", None, [], anchors)
         )
     return statements
+
+
+def _event_predicate(events: list[dict[str, Any]], site: str) -> str:
+    """What one vessel's events of one kind say: the one event, or how many and when."""
+    first, last = events[0], events[-1]
+    if len(events) > 1:
+        hours = sum(e.get("duration_h") or 0.0 for e in events)
+        label = _EVENT_GROUPS.get(first["event_type"], first["event_type"] + " events")
+        return (
+            f"{label.format(site=site, n=len(events))} between {_when(first['start_ts'])} and "
+            f"{_when(last['end_ts'])} ({_number(hours)} h in all)"
+        )
+    template = _EVENT_PREDICATES.get(first["event_type"], first["event_type"] + " from {start}")
+    return template.format(
+        site=site,
+        start=_when(first["start_ts"]),
+        end=_when(first["end_ts"]),
+        hours=_number(first.get("duration_h")),
+        other=first.get("other_vessel") or "another vessel",
+    )
 
 
 def _change_statement(

@@ -89,7 +89,7 @@ def map_svg(section: dict[str, Any]) -> str:
     p = _Projection(section["box"])
     w, h = p.width, p.height
     parts = [
-        f'<svg class="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0f} {h:.0f}" '
+        f'<svg class="map" viewBox="0 0 {w:.0f} {h:.0f}" '
         f'width="{w:.0f}" height="{h:.0f}" role="img" aria-label="map of tracks and events">',
         f'<defs><clipPath id="map-clip"><rect width="{w:.1f}" height="{h:.1f}"/></clipPath></defs>',
         f'<rect class="sea" width="{w:.1f}" height="{h:.1f}"/>',
@@ -193,7 +193,7 @@ class _Axes:
 def _frame(axes: _Axes, title: str, label_days: Sequence[date]) -> list[str]:
     """Opening tag, title, y axis with its top value, x axis with a few day labels."""
     parts = [
-        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {CHART_WIDTH_PX:.0f} '
+        f'<svg class="chart" viewBox="0 0 {CHART_WIDTH_PX:.0f} '
         f'{CHART_HEIGHT_PX:.0f}" width="{CHART_WIDTH_PX:.0f}" height="{CHART_HEIGHT_PX:.0f}" '
         f'role="img" aria-label="{_e(title)}">',
         f'<text class="chart-title" x="{axes.x0:.0f}" y="16">{_e(title)}</text>',
