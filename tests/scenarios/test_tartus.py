@@ -27,10 +27,8 @@ EXAMPLES = REPO_ROOT / "examples"
 TARTUS = (35.866667, 34.9)
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> tuple[dict[str, Any], Path]:
-    out = tmp_path_factory.mktemp("demo")
-    result = CliRunner().invoke(
+def _run_demo(out: Path, data_dir: Path) -> Any:
+    return CliRunner().invoke(
         cli,
         [
             "demo", "tartus", "--out", str(out), "--data-dir", str(data_dir),
@@ -41,6 +39,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> tuple[dict
             "--format", "json",
         ],
     )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> tuple[dict[str, Any], Path]:
+    out = tmp_path_factory.mktemp("demo")
+    result = _run_demo(out, data_dir)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout), out
 
@@ -58,6 +62,7 @@ def _utc(*args: int) -> datetime:
 def test_every_output_says_simulated(demo: tuple[dict[str, Any], Path]) -> None:
     summary, out = demo
     assert summary["SIMULATED"] is True and "made-up MMSIs" in summary["note"]
+    assert summary["stored"]["rejected"] == 0 and summary["stored"]["positions"] > 100_000
     files = sorted((out / "ais").iterdir())
     assert files and all(f.name.startswith("SIMULATED_") for f in files)
     sample = files[len(files) // 2].read_text().splitlines()
@@ -160,3 +165,11 @@ def test_the_same_seed_makes_the_same_ais() -> None:
     first = tartus.sparta_ii(np.random.default_rng(3)).positions()
     again = tartus.sparta_ii(np.random.default_rng(3)).positions()
     assert first.equals(again) and first.height > 1000
+
+
+def test_a_second_run_into_the_same_folder_is_refused(
+    demo: tuple[dict[str, Any], Path], data_dir: Path
+) -> None:
+    _, out = demo
+    result = _run_demo(out, data_dir)
+    assert result.exit_code == 2 and "writes a fresh store" in result.output

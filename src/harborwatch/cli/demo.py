@@ -78,7 +78,7 @@ def _print(summary: dict[str, Any]) -> None:
 
     click.echo(f"SIMULATED: {summary['note']}")
     output.print_mapping(
-        {k: summary[k] for k in ("store", "files", "positions", "receivers", "elapsed_s")},
+        {k: summary[k] for k in ("store", "files", "stored", "receivers", "elapsed_s")},
         title="SIMULATED demo",
     )
     for key in ("port_visits_tartus", "ais_gaps", "voyage_changes", "loitering", "scenes",

@@ -153,15 +153,15 @@ def circle(
     end_s: float,
     rng: np.random.Generator,
     radius_m: float = 900.0,
-    speed_knots: float = 1.6,
+    speed_knots: float = 1.4,
     reporting: Reporting = Reporting(),
 ) -> pl.DataFrame:
     """Reports of a vessel turning slowly round ``centre`` at ``speed_knots`` (one turn takes
-    ``2 pi radius / speed``: about 2 h at 900 m and 1.6 kn)."""
+    ``2 pi radius / speed``: about 2 h at 900 m and 1.4 kn)."""
     ts = _times(start_s, end_s, reporting.underway_s, rng)
     angle = (ts - start_s) * speed_knots * NM_M / 3600.0 / radius_m
     lat = centre[1] + radius_m * np.cos(angle) / _M_PER_DEG
     lon = centre[0] + radius_m * np.sin(angle) / (_M_PER_DEG * np.cos(np.radians(centre[1])))
     lon, lat = _noisy(lon, lat, reporting.noise_m, rng)
-    sog = speed_knots + rng.normal(0.0, 0.15, ts.size)
+    sog = speed_knots + rng.normal(0.0, 0.1, ts.size)
     return _leg(ts, lon, lat, np.abs(sog), _course_deg(lon, lat), UNDER_WAY)

@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from harborwatch.errors import InputError
 from harborwatch.fusion.claims import load_claims
 from harborwatch.fusion.forecast import ForecastConfig, Forecaster, PortGazetteer, visit_keys
 from harborwatch.fusion.timeline import TimelineConfig, assess_site
@@ -68,13 +69,19 @@ def run_tartus_demo(
     into ``out_dir/store`` and return the summary (see :func:`summarise`)."""
     started = time.perf_counter()
     store = Store(out_dir / "store")
+    if store.root.exists():
+        raise InputError(
+            f"{str(store.root)!r} exists; the demo writes a fresh store: remove {str(out_dir)!r} "
+            "or give another --out"
+        )
     sites = load_sites(inputs.sites)
     watchlist = load_watchlist(inputs.watchlist)
     step("generating SIMULATED AIS")
     positions, statics = tartus.simulate_tartus_ais(seed)
     files = tartus.write_nmea(positions, statics, out_dir / "ais")
     step("ingesting")
-    ingested = [store.ingest(path) for path in files]
+    for path in files:
+        store.ingest(path)
     step("detecting events")
     geography = load_geography(inputs.geo_dir)
     detection = run_detection(store, geography, sites, watchlist)
@@ -98,7 +105,6 @@ def run_tartus_demo(
     return summarise(
         store,
         files,
-        sum(report.positions for report in ingested),
         detection.as_dict(),
         assessments,
         forecasts,
@@ -162,7 +168,6 @@ def forecast_voyages(store: Store, ports: pl.DataFrame, top: int = 5) -> pl.Data
 def summarise(
     store: Store,
     files: list[Path],
-    positions: int,
     detection: dict[str, Any],
     assessments: pl.DataFrame,
     forecasts: pl.DataFrame,
@@ -191,7 +196,7 @@ def summarise(
             "count": len(files),
             "all_named_SIMULATED": all(f.name.startswith(tartus.SIMULATED) for f in files),
         },
-        "positions": positions,
+        "stored": {k: v for k, v in queries.stats(con).items() if k in _STATS},
         "receivers": sorted(str(r[0]) for r in receivers),
         "detection": detection,
         "port_visits_tartus": _rows(
@@ -227,6 +232,9 @@ def summarise(
         "claims": _rows(claims, ["vessel_name", "event_kind", "site_id", "start_ts", "verdict"]),
         "elapsed_s": elapsed_s,
     }
+
+
+_STATS = ("positions", "statics", "vessels", "rejected", "files", "ts_min", "ts_max")
 
 
 def _rows(frame: pl.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
