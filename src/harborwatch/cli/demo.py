@@ -35,15 +35,19 @@ def demo_group() -> None:
     default=Path("..") / "shared" / "data", show_default=True,
     help="Shared data folder: the labelled image (DOTA P1888) and, without --geo-dir, geo/.",
 )  # fmt: skip
-@click.option("--sites", type=_FILE, default="examples/sites/eastern-med.toml", show_default=True)
 @click.option(
-    "--watchlist", type=_FILE, default="examples/watchlists/syrian-express.toml",
-    show_default=True,
+    "--sites", type=_FILE, default="examples/sites/eastern-med.toml", show_default=True,
+    help="Sites with tartus-naval (and the other places of the story).",
 )  # fmt: skip
 @click.option(
-    "--claims", type=_FILE, default="examples/claims/tartus-2024-2025.yaml", show_default=True
-)
-@click.option("--seed", type=int, default=0, show_default=True)
+    "--watchlist", type=_FILE, default="examples/watchlists/syrian-express.toml",
+    show_default=True, help="Watchlist naming SPARTA and SPARTA II (names and IMO numbers).",
+)  # fmt: skip
+@click.option(
+    "--claims", type=_FILE, default="examples/claims/tartus-2024-2025.yaml", show_default=True,
+    help="Claims of the story to check against what the pipeline found.",
+)  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of all random draws.")
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
