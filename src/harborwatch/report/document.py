@@ -496,6 +496,7 @@ def _timeline_section(
             {
                 "series": column,
                 "label": series_label(column, counts),
+                "observed": "scenes" if column.startswith(IMAGERY_PREFIX) else "daily",
                 "values": values,
                 "changes": changes,
             }

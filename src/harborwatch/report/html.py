@@ -48,10 +48,11 @@ stroke-linecap:round;opacity:.85}.event{stroke:#fff;stroke-width:1.2}.scale text
 .chart-title{font-size:12px;font-weight:600}.tick{font-size:10px;fill:#555}
 .axis{stroke:#777;fill:none}.bar{fill:#4a78a8}.nodata{fill:#eee}
 .change{stroke:#b00020;stroke-width:1.5;stroke-dasharray:4 3}
-.change-label{font-size:10px;fill:#b00020}.count-line{fill:none;stroke-width:1.6}
+.change-label{font-size:10px;fill:#b00020;paint-order:stroke;stroke:#fff;stroke-width:3px}.count-line{fill:none;stroke-width:1.6}
 .legend{font-size:10px}.swatch{display:inline-block;width:14px;height:4px;margin:0 4px 2px 10px;
 vertical-align:middle}.swatch.dot{width:9px;height:9px;border-radius:50%}
-.chips img{max-width:100%;border:1px solid #ccc;margin:6px 0}
+.chips{display:inline-block;width:440px;margin:6px 8px 6px 0;vertical-align:top}
+.chips img{width:100%;border:1px solid #ccc}
 .note{color:#666;font-size:12px}
 """
 

@@ -10,6 +10,7 @@ the store, so the JSON carries the same words as the page.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from harborwatch.fusion.timeline import IMAGERY_PREFIX
@@ -38,11 +39,11 @@ _EVENT_GROUPS = {
     "voyage_change": "changed its declared destination near {site} {n} times",
 }
 _CLAIM_PREDICATES = {
-    "port_visit": "called at",
-    "departure": "left",
-    "ais_gap": "went dark at",
-    "voyage_change": "changed its destination at",
-    "loitering": "loitered at",
+    "port_visit": "called at {site}",
+    "departure": "left {site}",
+    "ais_gap": "went dark near {site}",
+    "voyage_change": "changed its destination near {site}",
+    "loitering": "loitered near {site}",
 }
 
 
@@ -182,11 +183,14 @@ def _claim_statement(
 ) -> Statement:
     """A claim with its verdict: supported claims are "true", contradicted ones "false", with
     the strongest confidence among the events that decide it; unchecked ones say so."""
-    place = f" {row['site_id']}" if row.get("site_id") else ""
-    what = _CLAIM_PREDICATES.get(row["event_kind"], row["event_kind"])
+    template = _CLAIM_PREDICATES.get(row["event_kind"], row["event_kind"] + " at {site}")
+    if row.get("site_id"):
+        what = template.format(site=row["site_id"])
+    else:
+        what = re.sub(r"\s*(at |near )?\{site\}", "", template)
     when = f" between {_when(row.get('start_ts'))} and {_when(row.get('end_ts'))}"
     source = row.get("source") or "unknown source"
-    claim = f"the claim ({source}) that {row['vessel_name']} {what}{place}{when}"
+    claim = f"the claim ({source}) that {row['vessel_name']} {what}{when}"
     ids = [row["claim_id"], *(row.get("evidence_ids") or [])]
     verdict = row.get("verdict")
     reason = f": {row['reason']}" if row.get("reason") else ""

@@ -47,7 +47,7 @@ EVENT_COLOURS = {
 }
 MAP_WIDTH_PX, MAP_MAX_HEIGHT_PX = 900.0, 620.0
 CHART_WIDTH_PX, CHART_HEIGHT_PX = 900.0, 170.0
-_PAD = (46.0, 12.0, 26.0, 26.0)  # chart padding: left, right, top, bottom
+_PAD = (46.0, 34.0, 26.0, 26.0)  # chart padding: left, right, top, bottom
 
 
 def _e(value: Any) -> str:
@@ -214,8 +214,9 @@ def _frame(axes: _Axes, title: str, label_days: Sequence[date]) -> list[str]:
 
 
 def series_chart(dates: Sequence[str], series: dict[str, Any]) -> str:
-    """Daily bars of one timeline series; days without data shaded; assessed changes drawn as
-    dashed lines linking to their assessment rows."""
+    """Bars of one timeline series (``observed`` "daily": days the data does not cover are
+    shaded; "scenes": only scene days have a value); assessed changes drawn as dashed lines
+    linking to their assessment rows."""
     days = [date.fromisoformat(d) for d in dates]
     values = series["values"]
     top = _nice_top(max((v for v in values if v is not None), default=1))
@@ -223,12 +224,12 @@ def series_chart(dates: Sequence[str], series: dict[str, Any]) -> str:
     parts = _frame(axes, series["label"], days)
     for day, value in zip(days, values, strict=True):
         x = axes.x(day)
-        if value is None:
+        if value is None and series.get("observed") == "daily":
             parts.append(
                 f'<rect class="nodata" x="{x:.1f}" y="{axes.y(top):.1f}" width="{axes.day_w:.2f}" '
                 f'height="{axes.plot_h:.1f}"><title>{day}: not recorded</title></rect>'
             )
-        elif value > 0:
+        elif value is not None and value > 0:
             parts.append(
                 f'<rect class="bar mark" x="{x + axes.day_w * 0.1:.1f}" y="{axes.y(value):.1f}" '
                 f'width="{max(axes.day_w * 0.8, 0.8):.2f}" height="{axes.y0 - axes.y(value):.1f}">'
@@ -240,13 +241,18 @@ def series_chart(dates: Sequence[str], series: dict[str, Any]) -> str:
 
 
 def _change_marks(axes: _Axes, changes: Sequence[dict[str, Any]]) -> list[str]:
+    """Dashed lines at the change points, labels stepped down so neighbours do not overlap and
+    turned to the left of the line in the right third of the chart."""
     parts = []
-    for change in changes:
+    for index, change in enumerate(changes):
         x = axes.x(date.fromisoformat(change["date"]))
+        left = x > axes.x0 + axes.plot_w * 2 / 3
+        label_x, anchor = (x - 3, "end") if left else (x + 3, "start")
+        label_y = axes.y0 - axes.plot_h + 10 + 11 * (index % 3)
         parts.append(
             f'<a href="#{_e(change["anchor"])}"><path class="change mark" d="M{x:.1f} '
             f'{axes.y0 - axes.plot_h:.1f}V{axes.y0:.1f}"/><text class="change-label" '
-            f'x="{x + 3:.1f}" y="{axes.y0 - axes.plot_h + 10:.1f}">{_e(change["kind"])} '
+            f'x="{label_x:.1f}" y="{label_y:.1f}" text-anchor="{anchor}">{_e(change["kind"])} '
             f"{_e(change['date'])}</text></a>"
         )
     return parts
@@ -281,7 +287,7 @@ def counts_chart(counts: Sequence[dict[str, Any]]) -> str:
                 "</circle>"
             )
         parts.append(
-            f'<text class="legend" x="{axes.x0 + 8 + 200 * (index % 4):.0f}" '
+            f'<text class="legend" x="{axes.x0 + 60 + 200 * (index % 4):.0f}" '
             f'y="{axes.y0 - axes.plot_h + 12 * (1 + index // 4):.0f}" fill="{colour}">'
             f"{_e(name)}</text>"
         )
