@@ -36,7 +36,6 @@ import numpy as np
 import polars as pl
 import shapely
 
-from harborwatch.events.base import EventType
 from harborwatch.fusion.timeline import EVENT_SERIES, IMAGERY_PREFIX
 from harborwatch.geo.distance import EARTH_RADIUS_M
 from harborwatch.report.confidence import CONFIDENCE_SCALE, SCALE_SOURCE
@@ -412,11 +411,13 @@ def _map_section(
     box = map_box(inputs.site, config)
     if box is None:
         return None
-    parts = track_parts(inputs.positions, box, config)
+    parts = track_parts(inputs.positions, box, config).partition_by(
+        "vessel_id", as_dict=True, maintain_order=True
+    )
     tracks = []
     for vessel_id in report_vessels(at_site, inputs.watched, config):
-        mine = parts.filter(pl.col("vessel_id") == vessel_id)
-        if mine.is_empty():
+        mine = parts.get((vessel_id,))
+        if mine is None:
             continue
         lines = [
             np.round(p.select("lon", "lat").to_numpy(), 5).tolist()
@@ -562,8 +563,3 @@ def _iso(value: datetime | date | None) -> str | None:
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     return value.isoformat()
-
-
-def event_is(row: dict[str, Any], kind: EventType) -> bool:
-    """Whether an event row (of the document) is of ``kind``."""
-    return bool(row.get("event_type") == str(kind))
