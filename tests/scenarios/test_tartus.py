@@ -17,10 +17,10 @@ import pytest
 from click.testing import CliRunner
 
 from harborwatch.cli.main import cli
+from harborwatch.fusion.forecast import port_calls
 from harborwatch.geo.distance import haversine_m
 from harborwatch.scenarios import tartus
 from harborwatch.store import Store, queries
-from harborwatch.store.scenario import port_calls
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO_ROOT / "examples"

@@ -204,11 +204,20 @@ def _locode_points() -> dict[str, tuple[str, float, float]]:
     return {code: (key or "", x, y) for code, key, x, y in table.iter_rows()}
 
 
+def port_calls(visits: pl.DataFrame) -> pl.DataFrame:
+    """Port visits with at least one stop: calls, not the transits past anchorages (the
+    Bosporus, Gibraltar, the Sound) that the port-visit detector also reports. A transit says
+    nothing of where a vessel goes next, and as the "last port" it hides the real one."""
+    stops = pl.col("attributes").str.json_path_match("$.n_stops").cast(pl.Int64)
+    return visits.filter(stops.fill_null(0) > 0)
+
+
 def visit_keys(visits: pl.DataFrame) -> pl.DataFrame:
-    """Port visits (``port_visit`` events) with the port's name key: the ``port_name``
-    attribute, else the port id."""
+    """Port calls (``port_visit`` events with a stop, :func:`port_calls`) with the port's name
+    key: the ``port_name`` attribute, else the port id."""
     if "event_type" in visits.columns:
         visits = visits.filter(pl.col("event_type") == "port_visit")
+    visits = port_calls(visits)
     name = pl.col("attributes").str.json_path_match("$.port_name")
     return visits.with_columns(port_key(pl.coalesce(name, pl.col("site_id"))).alias("key"))
 

@@ -20,7 +20,13 @@ import polars as pl
 
 from harborwatch.errors import InputError
 from harborwatch.fusion.claims import load_claims
-from harborwatch.fusion.forecast import ForecastConfig, Forecaster, PortGazetteer, visit_keys
+from harborwatch.fusion.forecast import (
+    ForecastConfig,
+    Forecaster,
+    PortGazetteer,
+    port_calls,
+    visit_keys,
+)
 from harborwatch.fusion.timeline import TimelineConfig, assess_site
 from harborwatch.geo.reference import load_geography
 from harborwatch.geo.sites import load_sites
@@ -131,19 +137,12 @@ def assess_stored_site(store: Store, site: dict[str, Any], first: date, last: da
     return assessments
 
 
-def port_calls(visits: pl.DataFrame) -> pl.DataFrame:
-    """Port visits with at least one stop: calls, not the transits past anchorages (the
-    Bosporus, Gibraltar, the Sound) that the port-visit detector also reports."""
-    stops = pl.col("attributes").str.json_path_match("$.n_stops").cast(pl.Int64)
-    return visits.filter(stops.fill_null(0) > 0)
-
-
 def forecast_voyages(store: Store, ports: pl.DataFrame, top: int = 5) -> pl.DataFrame:
     """Destination forecasts of SPARTA and SPARTA II at each of :data:`FORECAST_TIMES` among
-    ``ports`` (a PORTS table), learnt from the stored port calls (:func:`port_calls`): one row
-    per vessel, time and candidate."""
+    ``ports`` (a PORTS table), learnt from the stored port calls
+    (:func:`~harborwatch.fusion.forecast.port_calls`): one row per vessel, time and candidate."""
     con = store.connect()
-    visits = port_calls(_frame(queries.events(con, event_type="port_visit")))
+    visits = _frame(queries.events(con, event_type="port_visit"))
     statics = _frame(queries.statics(con))
     config = ForecastConfig()
     forecaster = Forecaster(PortGazetteer(ports, config), visit_keys(visits), config)
