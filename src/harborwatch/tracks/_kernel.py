@@ -90,27 +90,20 @@ def _point_state(
 
 
 @njit(cache=True, nogil=True)
-def _discrepancy_nm(
-    lon: np.ndarray,
-    lat: np.ndarray,
-    cos_lat: np.ndarray,
-    vx: np.ndarray,
-    vy: np.ndarray,
-    j: int,
-    i: int,
-    hours: float,
-) -> float:
-    """Mean distance between each point and where the other one's dead reckoning puts it
-    (local flat approximation: beyond a few hundred miles the threshold fails anyway)."""
-    dlon = lon[i] - lon[j]
+def _discrepancy_nm(seg_state: np.ndarray, s: int, point_state: np.ndarray, hours: float) -> float:
+    """Mean distance between each point and where the other one's dead reckoning puts it: the
+    last point of segment ``s`` (``seg_state[s]``) and the current point (``point_state``), both
+    ``[lon, lat, cos_lat, vx, vy]`` (local flat approximation: beyond a few hundred miles the
+    threshold fails anyway)."""
+    dlon = point_state[0] - seg_state[s, 0]
     if dlon > 180.0:
         dlon -= 360.0
     elif dlon < -180.0:
         dlon += 360.0
-    dx = dlon * 30.0 * (cos_lat[i] + cos_lat[j])
-    dy = (lat[i] - lat[j]) * 60.0
-    forward = math.sqrt((dx - vx[j] * hours) ** 2 + (dy - vy[j] * hours) ** 2)
-    backward = math.sqrt((dx - vx[i] * hours) ** 2 + (dy - vy[i] * hours) ** 2)
+    dx = dlon * 30.0 * (point_state[2] + seg_state[s, 2])
+    dy = (point_state[1] - seg_state[s, 1]) * 60.0
+    forward = math.sqrt((dx - seg_state[s, 3] * hours) ** 2 + (dy - seg_state[s, 4] * hours) ** 2)
+    backward = math.sqrt((dx - point_state[3] * hours) ** 2 + (dy - point_state[4] * hours) ** 2)
     return 0.5 * (forward + backward)
 
 
@@ -159,9 +152,10 @@ def segment_points(
     seg_after = np.empty(max(n, 1), np.int64)  # and of the one after the last (-1: none yet)
     seg_after_row = np.empty(max(n, 1), np.int64)  # that point's row
     open_ids = np.empty(max_open, np.int64)
-    cos_lat = np.empty(n)
-    vx = np.empty(n)
-    vy = np.empty(n)
+    # [lon, lat, cos_lat, vx, vy] of the current point and of each segment's last point: kept
+    # per segment, not per point, so memory grows with segments rather than positions.
+    point_state = np.empty(5)
+    seg_state = np.empty((max(n, 1), 5))
     root_penalty = penalty_exp == 0.5
     n_seg = 0
     for v in range(starts.shape[0] - 1):
@@ -172,12 +166,12 @@ def segment_points(
             if math.isnan(lon[i]) or math.isnan(lat[i]):
                 noise[i] = NOISE_NO_POSITION
                 continue
-            cos_lat[i], vx[i], vy[i], sentinel = _point_state(
-                lat[i], sog[i], cog[i], sentinels, tolerance
-            )
+            cos_i, vx_i, vy_i, sentinel = _point_state(lat[i], sog[i], cog[i], sentinels, tolerance)
             if sentinel:
                 noise[i] = NOISE_SENTINEL_SPEED
                 continue
+            point_state[0], point_state[1], point_state[2] = lon[i], lat[i], cos_i
+            point_state[3], point_state[4] = vx_i, vy_i
             best = -1
             best_score = 0.0
             scored = n_open > 1  # with one candidate, only the threshold matters
@@ -194,7 +188,7 @@ def segment_points(
                 ratio = hours / penalty_h
                 stretch = math.sqrt(ratio) if root_penalty else ratio ** (1.0 - penalty_exp)
                 penalized = hours / (1.0 + stretch)
-                disc = _discrepancy_nm(lon, lat, cos_lat, vx, vy, j, i, penalized)
+                disc = _discrepancy_nm(seg_state, s, point_state, penalized)
                 padded = math.sqrt(hours * hours + buffer_h * buffer_h)
                 allowed = padded * max_knots
                 if disc > allowed:
@@ -204,7 +198,9 @@ def segment_points(
                     enclosed
                     and seg_count[s] < jump_window
                     and disc > penalized * max_knots
-                    and _sailed_back(lon, lat, cos_lat, j, seg_after_row[s], hours * max_knots)
+                    and _sailed_back(
+                        lon, lat, seg_state[s, 2], j, seg_after_row[s], reach_nm=hours * max_knots
+                    )
                 ):
                     continue
                 score = 1.0
@@ -238,10 +234,13 @@ def segment_points(
                     noise[i] = NOISE_COARSE_TYPE27
                     continue
                 if dt_h > 0.0:
-                    dist = _haversine_nm_cos(lon[j], lat[j], cos_lat[j], lon[i], lat[i], cos_lat[i])
+                    dist = _haversine_nm_cos(
+                        lon[j], lat[j], seg_state[best, 2], lon[i], lat[i], cos_i
+                    )
                     implied[i] = dist / dt_h
             segment[i] = best
             seg_last[best] = i
+            seg_state[best] = point_state
             seg_count[best] += 1
             seg_after[best] = -1
             if previous_seg >= 0 and previous_seg != best:
@@ -256,11 +255,13 @@ def segment_points(
 
 @njit(cache=True, nogil=True)
 def _sailed_back(
-    lon: np.ndarray, lat: np.ndarray, cos_lat: np.ndarray, j: int, back: int, reach_nm: float
+    lon: np.ndarray, lat: np.ndarray, cos_j: float, j: int, back: int, reach_nm: float
 ) -> bool:
-    """Whether the vessel could have sailed from point ``j`` to point ``back`` in the time since
-    ``j`` (``reach_nm``: that time at the maximum speed)."""
-    away_nm = _haversine_nm_cos(lon[j], lat[j], cos_lat[j], lon[back], lat[back], cos_lat[back])
+    """Whether the vessel could have sailed from point ``j`` (``cos_j``: the cosine of its
+    latitude) to point ``back`` in the time since ``j`` (``reach_nm``: that time at the maximum
+    speed)."""
+    cos_back = math.cos(math.radians(lat[back]))  # as _point_state computes it
+    away_nm = _haversine_nm_cos(lon[j], lat[j], cos_j, lon[back], lat[back], cos_back)
     return reach_nm >= away_nm
 
 
