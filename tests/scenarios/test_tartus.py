@@ -7,6 +7,7 @@ assertions read the JSON summary and the store it wrote.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,24 @@ def test_every_output_says_simulated(demo: tuple[dict[str, Any], Path]) -> None:
     assert scenes.height == 5 and scenes["simulated"].all()
     assert all("SIMULATED" in Path(p).name for p in scenes["path"])
     assert all("not tartus-naval" in note for note in scenes["note"])
+    report = Path(summary["report"])
+    assert report == out / "report.html"
+    page = report.read_text(encoding="utf-8")
+    assert "<title>SIMULATED" in page and '<div class="banner" role="alert">SIMULATED' in page
+
+
+def test_the_report_states_the_story(demo: tuple[dict[str, Any], Path]) -> None:
+    """The report's assessment states both ships' port visits and SPARTA II's loitering at the
+    facility with calibrated words, and the vehicle drawdown; its forecasts include Baltiysk."""
+    _, out = demo
+    text = re.sub(r"<[^>]+>", "", (out / "report.html").read_text(encoding="utf-8"))
+    for ship in (tartus.SPARTA, tartus.SPARTA_II):
+        assert re.search(
+            rf"{ship.name} \({ship.mmsi}\) almost certainly made \d+ port visits", text
+        )
+    assert re.search(rf"SPARTA II \({tartus.SPARTA_II.mmsi}\) almost certainly loitered", text)
+    assert re.search(r"vehicle[^.]*fell from", text), "no vehicle drawdown statement"
+    assert "Baltiysk" in text
 
 
 def test_both_ships_call_at_tartus_on_21_22_january(demo: tuple[dict[str, Any], Path]) -> None:

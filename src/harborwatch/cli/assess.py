@@ -6,13 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import polars as pl
 
 from harborwatch.cli import output
 from harborwatch.cli.options import parse_day, store_option
-from harborwatch.fusion.timeline import TimelineConfig, assess_site
-from harborwatch.store import Store, queries
-from harborwatch.store.site import evidence_span, recorded_coverage, site_row, site_zone_counts
+from harborwatch.store import Store
+from harborwatch.store.site import assess_stored_site, site_row
 
 
 @click.command("assess")
@@ -41,21 +39,9 @@ def assess_command(
     in the assessments table, replacing the site's earlier ones in the same days. Days the
     stored AIS does not cover are left out of the AIS series (a store of events alone, without
     positions, counts every day)."""
-    store = Store(store_dir)
     site = site_row(site_id, sites)
-    con = store.connect()
-    events = pl.DataFrame(pl.from_arrow(queries.events(con)))
-    coverage = recorded_coverage(con)
-    counts = site_zone_counts(store, site_id)
-    first, last = evidence_span(
-        events, counts, site_id, parse_day(start, "--from"), parse_day(end, "--to")
-    )
-    assessments = assess_site(site, events, counts, first, last, TimelineConfig(), coverage)
-    store.replace_derived(
-        "assessments",
-        assessments.to_arrow(),
-        "NOT (site_id = ? AND date BETWEEN ? AND ?)",
-        [site_id, first, last],
+    assessments, first, last = assess_stored_site(
+        Store(store_dir), site, parse_day(start, "--from"), parse_day(end, "--to")
     )
     if fmt == "json":
         output.write_json(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,6 @@ from harborwatch.fusion.forecast import (
     port_calls,
     visit_keys,
 )
-from harborwatch.fusion.timeline import TimelineConfig, assess_site
 from harborwatch.geo.reference import load_geography
 from harborwatch.geo.sites import load_sites
 from harborwatch.geo.watchlists import load_watchlist
@@ -36,7 +35,8 @@ from harborwatch.scenarios import tartus
 from harborwatch.store import imagery as stored
 from harborwatch.store import queries
 from harborwatch.store.jobs import check_claims_in_store, run_detection
-from harborwatch.store.site import recorded_coverage, site_row, site_zone_counts
+from harborwatch.store.report import write_site_report
+from harborwatch.store.site import assess_stored_site, site_row
 from harborwatch.store.store import Store
 from harborwatch.tracks.segment import segment_tracks
 
@@ -48,6 +48,8 @@ FORECAST_TIMES = {
 }
 """Forecast times: 5 h after SPARTA leaves, a day after both pass Gibraltar (8 Feb), hours after
 both pass the Strait of Dover (13 Feb 12-15 h)."""
+_FORECAST_COLUMNS = ("vessel", "when", "at", "rank", "port_name", "eta_ts", "distance_km")
+"""The forecast columns the report shows (probabilities are left out: see docs/SCENARIO.md)."""
 IMAGE_PLACE = (
     "DOTA v1.0 tile P1888 (Google Earth; a bus and truck yard, place not published by DOTA)"
 )
@@ -100,7 +102,7 @@ def run_tartus_demo(
         sources = scene.detections["source"].unique().to_list()
         stored.replace_detections(store, scene.scene["scene_id"], scene.detections, sources)
     step("assessing the site")
-    assessments = assess_stored_site(
+    assessments, _, _ = assess_stored_site(
         store, site_row(SITE, sites), tartus.START.date(), tartus.END.date()
     )
     step("forecasting destinations")
@@ -108,7 +110,19 @@ def run_tartus_demo(
     step("checking claims")
     claims = load_claims(inputs.claims, watchlist, sites)
     checked = check_claims_in_store(store, claims, watchlist, sites)
-    return summarise(
+    step("writing the report")
+    report = write_site_report(
+        store,
+        SITE,
+        out_dir / "report.html",
+        tartus.START.date(),
+        tartus.END.date(),
+        sites,
+        watchlist,
+        inputs.geo_dir,
+        forecasts=forecasts.select(_FORECAST_COLUMNS),
+    )
+    summary = summarise(
         store,
         files,
         detection.as_dict(),
@@ -117,24 +131,7 @@ def run_tartus_demo(
         checked,
         round(time.perf_counter() - started, 1),
     )
-
-
-def assess_stored_site(store: Store, site: dict[str, Any], first: date, last: date) -> pl.DataFrame:
-    """Assess ``site`` over ``[first, last]`` from the stored events and imagery counts (gathered
-    by :mod:`harborwatch.store.site`, as ``harborwatch assess`` does) and store the assessments
-    in place of the site's earlier ones in those days."""
-    con = store.connect()
-    events = _frame(queries.events(con))
-    counts = site_zone_counts(store, site["site_id"])
-    coverage = recorded_coverage(con)
-    assessments = assess_site(site, events, counts, first, last, TimelineConfig(), coverage)
-    store.replace_derived(
-        "assessments",
-        assessments.to_arrow(),
-        "NOT (site_id = ? AND date BETWEEN ? AND ?)",
-        [site["site_id"], first, last],
-    )
-    return assessments
+    return {**summary, "report": str(report)}
 
 
 def forecast_voyages(store: Store, ports: pl.DataFrame, top: int = 5) -> pl.DataFrame:

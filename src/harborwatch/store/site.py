@@ -1,5 +1,6 @@
 """What a store knows about one site, gathered the same way for ``assess`` and ``report``: the
-site's row, its imagery counts, when the AIS data was recording, and the days its evidence spans.
+site's row, its imagery counts, when the AIS data was recording, and the days its evidence spans;
+and the stored assessment of a site (``harborwatch assess``, the demo).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import polars as pl
 
 from harborwatch.config import GapConfig
 from harborwatch.errors import InputError
+from harborwatch.fusion.timeline import TimelineConfig, assess_site
 from harborwatch.geo.sites import load_sites
 from harborwatch.imagery.counts import count_by_zone, select_source
 from harborwatch.imagery.detectors import DETECTOR_NAMES
@@ -78,3 +80,24 @@ def evidence_span(
     if end < start:
         raise InputError(f"--to {end} is before --from {start}")
     return start, end
+
+
+def assess_stored_site(
+    store: Store, site: dict[str, Any], start: date | None = None, end: date | None = None
+) -> tuple[pl.DataFrame, date, date]:
+    """Assess ``site`` (a SITES row) over ``[start, end]`` (default: the days of the stored
+    evidence) from the stored events and imagery counts, and store the assessments in place of
+    the site's earlier ones in those days. Returns them with the first and last day."""
+    con = store.connect()
+    events = pl.DataFrame(pl.from_arrow(queries.events(con)))
+    counts = site_zone_counts(store, site["site_id"])
+    first, last = evidence_span(events, counts, site["site_id"], start, end)
+    coverage = recorded_coverage(con)
+    assessments = assess_site(site, events, counts, first, last, TimelineConfig(), coverage)
+    store.replace_derived(
+        "assessments",
+        assessments.to_arrow(),
+        "NOT (site_id = ? AND date BETWEEN ? AND ?)",
+        [site["site_id"], first, last],
+    )
+    return assessments, first, last
