@@ -196,10 +196,11 @@ def _reordered(column: pl.Series, target: np.ndarray, source: np.ndarray) -> pl.
 
 
 def _float_array(column: pl.Series) -> np.ndarray:
-    """``column`` as a float NumPy array (its own width), NaN for nulls."""
+    """``column`` as a float NumPy array (its own width), NaN for nulls (filled by Polars
+    first: several times faster than letting ``to_numpy`` convert the nulls)."""
     if not column.dtype.is_float():
         column = column.cast(pl.Float64)
-    return column.to_numpy()
+    return column.fill_null(float("nan")).to_numpy()
 
 
 def _segment_ids(
