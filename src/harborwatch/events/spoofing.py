@@ -50,10 +50,12 @@ from harborwatch.events.base import (
     epoch_us,
     finish_events,
 )
-from harborwatch.geo.distance import EARTH_RADIUS_M, haversine_m, haversine_m_expr
-
-METRES_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180.0
-"""Length of one degree of latitude on the mean sphere."""
+from harborwatch.geo.distance import (
+    EARTH_RADIUS_M,
+    METRES_PER_DEG_LAT,
+    haversine_m,
+    haversine_m_expr,
+)
 
 EVIDENCE_MAX_POINTS = 50
 """Positions kept in one event's evidence; ``n_points`` in the attributes counts them all."""

@@ -110,6 +110,19 @@ def site_timeline(
     return timeline.join(_imagery_days(site, counts), on="date", how="left").sort("date")
 
 
+def site_evidence_days(
+    site: dict[str, Any], events: pl.DataFrame, counts: pl.DataFrame, config: TimelineConfig
+) -> pl.Series:
+    """The UTC days on which ``site``'s timeline has evidence: days its events count on (as in
+    :func:`site_timeline`) and its scene dates, sorted and unique."""
+    frames = [
+        frame.select("date") for frame in _event_days(site, events, config.gap_near_site_m).values()
+    ]
+    scenes = counts.filter(pl.col("site_id") == site["site_id"])
+    frames.append(scenes.select(pl.col("acquired_ts").dt.date().alias("date")))
+    return pl.concat(frames)["date"].drop_nulls().unique().sort()
+
+
 def _recorded_days(days: pl.DataFrame, coverage: pl.DataFrame, min_share: float) -> pl.DataFrame:
     """``date, _recorded``: whether one coverage window holds at least ``min_share`` of the
     day."""

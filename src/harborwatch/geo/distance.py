@@ -6,12 +6,17 @@ detectors use (hundreds of metres to kilometres).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
 EARTH_RADIUS_M = 6_371_008.8
 """Mean Earth radius (IUGG)."""
+
+METRES_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180.0
+"""Length of one degree of latitude on the mean sphere."""
 
 
 def haversine_m(

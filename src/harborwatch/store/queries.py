@@ -126,6 +126,18 @@ def file_spans(con: duckdb.DuckDBPyConnection) -> pa.Table:
     ).to_arrow_table()
 
 
+def sources_in_box(
+    con: duckdb.DuckDBPyConnection, west: float, south: float, east: float, north: float
+) -> list[str]:
+    """The readers (``source``) of the positions inside a lon/lat box."""
+    rows = con.sql(
+        "SELECT DISTINCT CAST(source AS VARCHAR) FROM positions "
+        "WHERE lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?",
+        params=[west, east, south, north],
+    ).fetchall()
+    return sorted(str(row[0]) for row in rows)
+
+
 def statics(con: duckdb.DuckDBPyConnection, until: datetime | None = None) -> pa.Table:
     """All static reports up to ``until`` with their ``vessel_id``, ordered by vessel and time."""
     return con.sql(

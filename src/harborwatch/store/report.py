@@ -91,8 +91,9 @@ def gather_report_inputs(
     site = site_row(site_id, sites)
     events = _frame(queries.events(con))
     counts = site_zone_counts(store, site_id)
-    start, end = evidence_span(events, counts, site_id, start, end)
-    coverage = recorded_coverage(con)
+    timeline_config = TimelineConfig()
+    start, end = evidence_span(site, events, counts, start, end, timeline_config)
+    coverage = recorded_coverage(con, site, timeline_config.gap_near_site_m)
     statics = _frame(queries.statics(con))
     watched = _watched(watchlist, statics, events)
     at_site = site_events(events, site, start, end, config)
@@ -106,8 +107,8 @@ def gather_report_inputs(
         positions=_positions(con, vessels, start, end),
         statics=statics,
         watched=watched,
-        timeline=site_timeline(site, events, counts, start, end, TimelineConfig(), coverage),
-        assessments=assess_site(site, events, counts, start, end, TimelineConfig(), coverage),
+        timeline=site_timeline(site, events, counts, start, end, timeline_config, coverage),
+        assessments=assess_site(site, events, counts, start, end, timeline_config, coverage),
         counts=counts,
         scenes=scenes,
         claims=_frame(con.sql("SELECT * FROM claims").to_arrow_table()),
