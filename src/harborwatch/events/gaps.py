@@ -90,9 +90,8 @@ class UsablePoints:
         Compared by hash: adjacent rows with equal values share one, and a collision between
         two different neighbours (probability 2**-64) is the only way to miss a change.
         """
-        hashes = self.points[name].hash().to_numpy()[self.rows]
-        changed = np.ones(self.rows.size, bool)
-        changed[1:] = hashes[1:] != hashes[:-1]
+        changed = np.empty(self.rows.size, bool)  # NumPy's allocation: huge pages
+        _changes_at(self.points[name].hash().to_numpy(), self.rows, changed)
         return changed
 
     def values(self, name: str) -> np.ndarray:
@@ -106,6 +105,17 @@ class UsablePoints:
     def take(self, index: np.ndarray, columns: tuple[str, ...]) -> pl.DataFrame:
         """``columns`` of the usable points at positions ``index``."""
         return self.points.select(columns)[self.rows[index]]
+
+
+@numba.njit(cache=True)
+def _changes_at(hashes: np.ndarray, rows: np.ndarray, changed: np.ndarray) -> None:
+    """``changed[k]``: whether ``hashes[rows[k]]`` differs from ``hashes[rows[k - 1]]`` (true at
+    0); one pass, without gathering the hashes first."""
+    previous = hashes[rows[0]] if rows.size else 0
+    for k in range(rows.size):
+        current = hashes[rows[k]]
+        changed[k] = k == 0 or current != previous
+        previous = current
 
 
 @numba.njit(cache=True)
@@ -157,7 +167,8 @@ def detect_ais_gaps(
     is_open = last_end - ts[last] >= min_gap_us
     open_last, open_end = last[is_open], last_end[is_open]
     before = np.concatenate([after - 1, open_last])
-    first = np.maximum.accumulate(np.where(starts, np.arange(pts.size), 0))[before]
+    vessel_first = np.flatnonzero(starts)
+    first = vessel_first[np.searchsorted(vessel_first, before, side="right") - 1]
     window_us = round(config.positions_before_window_h * US_PER_H)
     rows = _gap_rows(pts.take(before, _COLUMNS), pts.take(after, _COLUMNS), open_end)
     rows = rows.with_columns(
