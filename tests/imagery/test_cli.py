@@ -170,6 +170,22 @@ def test_detect_command_is_offered_with_the_detectors() -> None:
     assert list(choices.choices) == list(DETECTOR_NAMES)  # type: ignore[attr-defined]
 
 
+def test_detect_every_scene_of_a_site(store: Path, dota: Path) -> None:
+    """`imagery detect --site` runs the detector on each of the site's scenes; --scene and
+    --site together, or neither, is a usage error."""
+    ids = {_add(store, dota / "images" / "P1888.png", "yard", day)
+           for day in ("2025-01-21", "2025-02-10")}  # fmt: skip
+    result = run("imagery", "detect", "--site", "yard", "--detector", "vehicles", "--json",
+                 "--store", store)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summaries = json.loads(result.output)
+    assert {s["scene_id"] for s in summaries} == ids
+    assert all(s["stored"] > 40 and s["source"] == "vehicles" for s in summaries)
+    for bad in (["--site", "yard", "--scene", next(iter(ids))], []):
+        refused = run("imagery", "detect", *bad, "--detector", "vehicles", "--store", store)
+        assert refused.exit_code == 2 and "either --scene" in refused.output
+
+
 def test_simulated_removal_is_reported_removed(store: Path, dota: Path, tmp_path: Path) -> None:
     """imagery simulate paints out a seeded share of the hand labels; imagery change then reports
     exactly those objects removed, and every output says SIMULATED."""

@@ -135,7 +135,11 @@ def annotations_import(
     scene = stored.scene(store, scene_id)
     found = import_annotations(file, scene, fmt, names)
     total = stored.replace_detections(store, scene["scene_id"], found, [file.name])
-    _report_detections(found, scene["scene_id"], file.name, total, as_json)
+    summary = _detection_summary(found, scene["scene_id"], file.name, total)
+    if as_json:
+        output.write_json(summary)
+    else:
+        output.print_mapping(summary, title=f"detections from {file.name}")
 
 
 @click.group("imagery")
@@ -206,16 +210,12 @@ def imagery_count(
         output.print_table(counts.drop("acquired_ts").to_arrow(), title=f"counts at {site}")
 
 
-def _report_detections(
-    found: pl.DataFrame, scene_id: str, source: str, total: int, as_json: bool
-) -> None:
+def _detection_summary(
+    found: pl.DataFrame, scene_id: str, source: str, total: int
+) -> dict[str, Any]:
     by_class = dict(sorted(found.group_by("class").len().iter_rows()))
-    summary = {"scene_id": scene_id, "source": source, "stored": found.height,
-               "by_class": by_class, "scene_detections": total}  # fmt: skip
-    if as_json:
-        output.write_json(summary)
-    else:
-        output.print_mapping(summary, title=f"detections from {source}")
+    return {"scene_id": scene_id, "source": source, "stored": found.height,
+            "by_class": by_class, "scene_detections": total}  # fmt: skip
 
 
 def detector_names() -> tuple[str, ...]:
@@ -245,20 +245,46 @@ if importlib.util.find_spec("harborwatch.imagery.detectors") is not None:
     from harborwatch.imagery.detectors import DETECTOR_NAMES, detect_objects
 
     @imagery_group.command("detect")
-    @click.option("--scene", "scene_id", required=True, help="Scene id (or a unique prefix).")
+    @click.option("--scene", "scene_id", help="Scene id (or a unique prefix).")
+    @click.option("--site", help="Every stored scene of this site, instead of one --scene.")
     @click.option("--detector", required=True, type=click.Choice(list(DETECTOR_NAMES)))
     @click.option("--option", "items", multiple=True, help="Detector option key=value (repeat).")
     @store_option
     @json_option
     def imagery_detect(
-        scene_id: str, detector: str, items: tuple[str, ...], store_dir: Path, as_json: bool
+        scene_id: str | None,
+        site: str | None,
+        detector: str,
+        items: tuple[str, ...],
+        store_dir: Path,
+        as_json: bool,
     ) -> None:
-        """Find objects in a scene and store them in place of that detector's earlier run."""
+        """Find objects in a scene (or every scene of a site) and store them in place of that
+        detector's earlier run."""
         store = Store(store_dir)
-        scene = stored.scene(store, scene_id)
-        found = detect_objects(scene, detector, **_parse_options(items))
-        total = stored.replace_detections(store, scene["scene_id"], found, [detector])
-        _report_detections(found, scene["scene_id"], detector, total, as_json)
+        options = _parse_options(items)
+        summaries = []
+        for scene in _chosen_scenes(store, scene_id, site):
+            found = detect_objects(scene, detector, **options)
+            total = stored.replace_detections(store, scene["scene_id"], found, [detector])
+            summaries.append(_detection_summary(found, scene["scene_id"], detector, total))
+        if as_json:
+            output.write_json(summaries[0] if scene_id else summaries)
+        else:
+            for summary in summaries:
+                output.print_mapping(summary, title=f"detections from {detector}")
+
+
+def _chosen_scenes(store: Store, scene_id: str | None, site: str | None) -> list[dict[str, Any]]:
+    """The scene of ``--scene``, or every scene of ``--site`` (exactly one of them given)."""
+    if (scene_id is None) == (site is None):
+        raise click.UsageError("give either --scene ID or --site SITE")
+    if scene_id is not None:
+        return [stored.scene(store, scene_id)]
+    ids = stored.scenes(store, site)["scene_id"].to_list()
+    if not ids:
+        raise InputError(f"no scenes of site {site!r} in the store; add them with `scene add`")
+    return [stored.scene(store, one) for one in ids]
 
 
 @imagery_group.command("change")
