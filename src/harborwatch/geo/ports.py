@@ -201,7 +201,11 @@ class PortIndex:
         lon = np.ascontiguousarray(lon, dtype=np.float64)
         lat = np.ascontiguousarray(lat, dtype=np.float64)
         offsets, plon, pxyz, prow, occupied, cell_deg = self._bucketed(float(max_distance_m))
-        return _nearest_kernel(
+        # Outputs allocated by NumPy (huge pages for big arrays), not in the kernel: page faults
+        # cost as much as the lookups of millions of positions.
+        best_row = np.full(len(lon), -1, dtype=np.int64)
+        best_m = np.full(len(lon), np.inf, dtype=np.float64)
+        _nearest_kernel(
             lon,
             lat,
             offsets,
@@ -212,7 +216,10 @@ class PortIndex:
             float(cell_deg[0]),
             float(max_distance_m),
             _row_height_deg(max_distance_m),
+            best_row,
+            best_m,
         )
+        return best_row, best_m
 
 
 MIN_OCCUPANCY_DEG = 0.05
@@ -285,10 +292,11 @@ def _nearest_kernel(
     cell_deg: float,
     max_distance_m: float,
     row_deg: float,
-) -> tuple[np.ndarray, np.ndarray]:
+    best_row: np.ndarray,
+    best_m: np.ndarray,
+) -> None:
+    """Fill ``best_row`` (-1 on entry) and ``best_m`` (+inf on entry) where a port is near."""
     n = lon.shape[0]
-    best_row = np.full(n, -1, dtype=np.int64)
-    best_m = np.full(n, np.inf, dtype=np.float64)
     delta_deg = np.degrees(max_distance_m / EARTH_RADIUS_M)
     max_chord2 = _chord2_of_m(max_distance_m)
     memo_chord2 = _chord2_of_m(PORT_MEMO_RADIUS_M)
@@ -343,7 +351,6 @@ def _nearest_kernel(
         best_row[i] = row
         if row >= 0:
             best_m[i] = _m_of_chord2(best2)
-    return best_row, best_m
 
 
 @numba.njit(cache=True, inline="always")

@@ -153,7 +153,11 @@ class ShoreDistance:
 
     def _lookup(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         a = self._arrays
-        return _lookup_kernel(
+        # Outputs allocated by NumPy (huge pages for big arrays), not in the kernel: page faults
+        # cost as much as the lookups of millions of positions.
+        dist = np.empty(len(lon), dtype=np.float64)
+        land = np.zeros(len(lon), dtype=np.bool_)
+        _lookup_kernel(
             np.ascontiguousarray(lon, dtype=np.float64),
             np.ascontiguousarray(lat, dtype=np.float64),
             a["segments"],
@@ -165,7 +169,10 @@ class ShoreDistance:
             a["bucket_offsets"],
             a["bucket_segments"],
             a["land_bits"],
+            dist,
+            land,
         )
+        return dist, land
 
 
 def _cache_key(data: bytes, kind: str) -> str:
@@ -533,10 +540,11 @@ def _lookup_kernel(
     bucket_offsets: np.ndarray,
     bucket_segments: np.ndarray,
     land_bits: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
+    dist: np.ndarray,
+    land: np.ndarray,
+) -> None:
+    """Fill ``dist`` and ``land`` (all false on entry) for every position."""
     n = lon.shape[0]
-    dist = np.empty(n, dtype=np.float64)
-    land = np.zeros(n, dtype=np.bool_)
     n_rows, n_cols = cell_state.shape
     b_cols = round(360.0 / BUCKET_DEG)
     b_rows = round(180.0 / BUCKET_DEG)
@@ -590,7 +598,6 @@ def _lookup_kernel(
             on_land = (land_bits[pr, pc >> 3] >> (7 - (pc & 7))) & 1 == 1
         land[i] = state == LAND or (state == COAST and on_land)
         dist[i] = min(d, bound_m)
-    return dist, land
 
 
 @numba.njit(cache=True)

@@ -107,7 +107,6 @@ def _discrepancy_nm(seg_state: np.ndarray, s: int, point_state: np.ndarray, hour
     return 0.5 * (forward + backward)
 
 
-@njit(cache=True, nogil=True)
 def segment_points(
     starts: np.ndarray,
     ts_us: np.ndarray,
@@ -136,14 +135,57 @@ def segment_points(
     the previous point of its segment (NaN for the first, or for a zero time step); per segment its
     vessel number and first row. Segment numbers follow the order segments open in.
     """
+    n = ts_us.shape[0]
+    # Outputs allocated by NumPy (huge pages for big arrays), not in the kernel: page faults
+    # cost as much as segmenting millions of positions.
+    segment = np.full(n, -1, np.int64)
+    noise = np.zeros(n, np.int8)
+    implied = np.full(n, np.nan, np.float32)
+    seg_vessel, seg_first = _segment_points(
+        starts,
+        ts_us,
+        lon,
+        lat,
+        sog,
+        cog,
+        is_type27,
+        sentinels,
+        params,
+        max_open,
+        short_segment_points,
+        jump_window,
+        segment,
+        noise,
+        implied,
+    )
+    return segment, noise, implied, seg_vessel, seg_first
+
+
+@njit(cache=True, nogil=True)
+def _segment_points(
+    starts: np.ndarray,
+    ts_us: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    sog: np.ndarray,
+    cog: np.ndarray,
+    is_type27: np.ndarray,
+    sentinels: np.ndarray,
+    params: np.ndarray,
+    max_open: int,
+    short_segment_points: int,
+    jump_window: int,
+    segment: np.ndarray,
+    noise: np.ndarray,
+    implied: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`segment_points` filling ``segment`` (-1 on entry), ``noise`` (0) and ``implied``
+    (NaN); returns the segments' vessel and first row."""
     max_knots, max_gap_h, buffer_h, penalty_h = params[0], params[1], params[2], params[3]
     penalty_exp, penalty_speed, type27_min_gap_h = params[4], params[5], params[6]
     tolerance = params[7]
     alpha0 = max_knots / penalty_speed
     n = ts_us.shape[0]
-    segment = np.full(n, -1, np.int64)
-    noise = np.zeros(n, np.int8)
-    implied = np.full(n, np.nan, np.float32)
     seg_vessel = np.empty(max(n, 1), np.int64)
     seg_first = np.empty(max(n, 1), np.int64)
     seg_last = np.empty(max(n, 1), np.int64)
@@ -250,7 +292,7 @@ def segment_points(
         _mark_jumps(
             starts[v], starts[v + 1], first_seg, n_seg, segment, noise, seg_count, jump_window
         )
-    return segment, noise, implied, seg_vessel[:n_seg].copy(), seg_first[:n_seg].copy()
+    return seg_vessel[:n_seg].copy(), seg_first[:n_seg].copy()
 
 
 @njit(cache=True, nogil=True)
@@ -316,7 +358,6 @@ def _mark_jumps(
             noise[i] = NOISE_IMPOSSIBLE_JUMP
 
 
-@njit(cache=True, nogil=True)
 def derive_motion(
     segment: np.ndarray, ts_us: np.ndarray, lon: np.ndarray, lat: np.ndarray, need: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -327,9 +368,24 @@ def derive_motion(
     time step gives NaN. Rows are sorted by vessel and time, so the previous point of a segment
     is the last row seen with the same segment number.
     """
+    speed = np.full(segment.shape[0], np.nan, np.float32)  # NumPy's allocation: huge pages
+    course = np.full(segment.shape[0], np.nan, np.float32)
+    _derive_motion(segment, ts_us, lon, lat, need, speed, course)
+    return speed, course
+
+
+@njit(cache=True, nogil=True)
+def _derive_motion(
+    segment: np.ndarray,
+    ts_us: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    need: np.ndarray,
+    speed: np.ndarray,
+    course: np.ndarray,
+) -> None:
+    """:func:`derive_motion` filling ``speed`` and ``course`` (NaN on entry)."""
     n = segment.shape[0]
-    speed = np.full(n, np.nan, np.float32)
-    course = np.full(n, np.nan, np.float32)
     n_seg = 0
     for i in range(n):
         n_seg = max(n_seg, segment[i] + 1)
@@ -353,4 +409,3 @@ def derive_motion(
             speed[f] = speed[i]
             course[f] = course[i]
             first_unfilled[s] = -1
-    return speed, course
