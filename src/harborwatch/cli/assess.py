@@ -8,15 +8,13 @@ from pathlib import Path
 import click
 
 from harborwatch.cli import output
-from harborwatch.cli.options import parse_day, store_option
+from harborwatch.cli.options import parse_day, site_window_options, store_option
 from harborwatch.store import Store
 from harborwatch.store.site import assess_stored_site, site_row
 
 
 @click.command("assess")
-@click.option("--site", "site_id", required=True, help="Site id (as in the sites file).")
-@click.option("--from", "start", help="First UTC day, YYYY-MM-DD (default: the first evidence).")
-@click.option("--to", "end", help="Last UTC day, inclusive (default: the last evidence).")
+@site_window_options
 @click.option(
     "--sites",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),

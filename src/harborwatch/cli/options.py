@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -42,6 +44,21 @@ geo_dir_option = click.option(
     help="Reference geography folder (World Port Index, GFW anchorages, Natural Earth land), "
     "e.g. ../shared/data/geo; default $HARBORWATCH_GEO, else the searoute ports.",
 )
+
+
+def site_window_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--site`` (required) and the ``--from``/``--to`` UTC days of a per-site command."""
+    command = click.option(
+        "--to", "end", help="Last UTC day, inclusive (default: the last evidence)."
+    )(command)
+    command = click.option(
+        "--from", "start", help="First UTC day, YYYY-MM-DD (default: the first evidence)."
+    )(command)
+    return click.option("--site", "site_id", required=True, help="Site id (as in the sites file).")(
+        command
+    )
+
+
 since_option = click.option("--since", help="From this UTC time (inclusive), YYYY-MM-DD[THH:MM].")
 until_option = click.option("--until", help="Up to this UTC time (exclusive).")
 

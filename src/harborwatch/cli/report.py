@@ -8,15 +8,13 @@ from pathlib import Path
 
 import click
 
-from harborwatch.cli.options import geo_dir_option, parse_day, store_option
+from harborwatch.cli.options import geo_dir_option, parse_day, site_window_options, store_option
 from harborwatch.store import Store
 from harborwatch.store.report import write_site_report
 
 
 @click.command("report")
-@click.option("--site", "site_id", required=True, help="Site id (as in the sites file).")
-@click.option("--from", "start", help="First UTC day, YYYY-MM-DD (default: the first evidence).")
-@click.option("--to", "end", help="Last UTC day, inclusive (default: the last evidence).")
+@site_window_options
 @click.option(
     "--out",
     required=True,
