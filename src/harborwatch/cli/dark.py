@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import click
-import polars as pl
 
 from harborwatch.cli import output
 from harborwatch.cli.options import geo_dir_option, store_option
-from harborwatch.fusion.dark_vessels import (
-    NEAREST_MAX_S,
-    interpolate_positions,
-    match_dark_vessels,
-)
-from harborwatch.geo.reference import LAND_FILE
-from harborwatch.geo.shore import ShoreDistance
-from harborwatch.store import Store, queries
-from harborwatch.store.imagery import detections_of, scene
-
-MAX_GAP_H = 1.0
-"""Reports either side of the scene time are interpolated between when this close."""
+from harborwatch.store import Store
+from harborwatch.store.dark import MAX_DISTANCE_M, check_scene, shore_distance
+from harborwatch.store.imagery import scene
 
 
 @click.command("dark")
@@ -31,7 +20,7 @@ MAX_GAP_H = 1.0
 @click.option(
     "--max-distance-m",
     type=click.FloatRange(min=0.0),
-    default=200.0,
+    default=MAX_DISTANCE_M,
     show_default=True,
     help="A ship detection this close to an AIS vessel is accounted for.",
 )
@@ -46,27 +35,12 @@ def dark_command(
     detection matches. AIS positions are interpolated to the acquisition time."""
     store = Store(store_dir)
     scene_row = scene(store, scene_id)
-    at = scene_row["acquired_ts"]
-    window = timedelta(hours=max(MAX_GAP_H, NEAREST_MAX_S / 3600.0), microseconds=1)
-    reports = pl.DataFrame(
-        pl.from_arrow(queries.positions(store.connect(), at - window, at + window))
-    )
-    ais = interpolate_positions(reports, at, MAX_GAP_H)
-    shore = (
-        ShoreDistance.from_natural_earth(geo_dir / LAND_FILE)
-        if geo_dir is not None
-        else ShoreDistance.from_land_mask()
-    )
-    detections = detections_of(store, scene_ids=[scene_row["scene_id"]])
-    candidates, unseen = match_dark_vessels(
-        detections, ais, scene_row, shore, max_distance_m=max_distance_m
-    )
+    check = check_scene(store, scene_row, shore_distance(geo_dir), max_distance_m)
+    candidates, unseen = check.candidates, check.unseen
     if fmt == "json":
         output.write_json(
             {
-                "scene_id": scene_row["scene_id"],
-                "acquired_ts": at,
-                "max_distance_m": max_distance_m,
+                **check.summary(),
                 "candidates": candidates.to_dicts(),
                 "unseen": unseen.to_dicts(),
             }
