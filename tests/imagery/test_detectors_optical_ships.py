@@ -1,5 +1,6 @@
 """Optical ship detector: the DOTA harbour P0706 (531 labelled ships), the dota8 marina P0861
-(105 ships) and a synthetic harbour read across window overlaps."""
+(105 ships), the RapidEye 5 m SF Bay anchorage (4 ships by eye), a synthetic harbour read across
+window overlaps and a synthetic 5 m anchorage with an island."""
 
 from __future__ import annotations
 
@@ -63,3 +64,44 @@ def test_ships_on_water_not_on_land_across_windows(tmp_path: Path) -> None:
         d = np.hypot(found["x_px"].to_numpy() - x, found["y_px"].to_numpy() - y)
         assert d.min() < 2
     assert found["length_m"].to_numpy() == pytest.approx(40.5, abs=1.5)
+
+
+def test_rapideye_anchorage_one_detection_per_ship(data_dir: Path) -> None:
+    """RapidEye 5 m, open water: 4 ships by eye, 180-220 m long and ~9 px wide, so the middle of
+    each hull lies more than ``near_water_m`` (4 px) from the water. It came out as 12 pieces
+    (7 + 3 + 1 + 1) before the water-enclosed hull was searched whole."""
+    folder = data_dir / "imagery" / "planet-rapideye-sfbay-ships"
+    found = detect_objects(
+        scene_of(folder / "1056417_2017-03-08_RE3_3A_Visual_clip.tif"), "optical_ships"
+    )
+    # by eye on a 10 px grid: (bow, stern) in pixels
+    ends = np.array([
+        [(129, 25), (140, 68)], [(301, 53), (314, 87)],
+        [(437.5, 71), (452.5, 103)], [(356, 287), (372, 328)],
+    ])  # fmt: skip
+    centres, length_m = ends.mean(axis=1), np.hypot(*(ends[:, 1] - ends[:, 0]).T) * 5.0
+    assert len(found) == 4
+    xy = found.select("x_px", "y_px").to_numpy()
+    dist_m = np.hypot(*(xy[:, None, :] - centres[None, :, :]).transpose(2, 0, 1)) * 5.0
+    nearest = dist_m.argmin(axis=0)
+    assert sorted(nearest.tolist()) == [0, 1, 2, 3]  # each ship found once
+    assert dist_m.min(axis=0) == pytest.approx(0, abs=50)
+    assert found["length_m"].to_numpy()[nearest] == pytest.approx(length_m, rel=0.2)
+    assert (found["length_m"] > 60).all()
+
+
+def test_wide_hulls_at_5m_are_one_ship_each(tmp_path: Path) -> None:
+    """5 m pixels: tapered 210 × 55 m hulls (11 px wide, their middle beyond ``near_water_m`` of
+    the water), one in open water and one cut by the scene's no-data fill (zeros in every band,
+    outside an orthorectified footprint), are one detection each, not side strips and ends."""
+    image = np.random.default_rng(5).normal(50, 3, (300, 400))
+    rows, cols = np.mgrid[0:300, 0:400] + 0.5
+    for x, y in [(100, 100), (300, 285)]:
+        image[((cols - x) / 5.5) ** 2 + ((rows - y) / 21) ** 2 <= 1] = 230
+    image[-3:] = 0  # no-data strip along the bottom edge: the second hull shows rows 264-297
+    path = write_png(tmp_path / "anchorage.png", np.repeat(image.clip(0, 255)[..., None], 3, 2))
+    found = detect_objects(scene_of(path, gsd_m=5.0), "optical_ships").sort("x_px")
+    assert len(found) == 2
+    xy = found.select("x_px", "y_px").to_numpy()
+    assert xy == pytest.approx(np.array([[100, 100], [300, 280.5]]), abs=1)
+    assert found["length_m"].to_numpy() == pytest.approx([205, 165], abs=10)
