@@ -94,13 +94,13 @@ class UsablePoints:
         _changes_at(self.points[name].hash().to_numpy(), self.rows, changed)
         return changed
 
-    def values(self, name: str) -> np.ndarray:
-        """A numeric column at the usable rows (NaN for nulls in float columns, filled by Polars:
-        faster than letting ``to_numpy`` convert them)."""
+    def values(self, name: str, index: np.ndarray | None = None) -> np.ndarray:
+        """A numeric column at the usable rows, or only at the usable points ``index`` (NaN for
+        nulls in float columns, filled by Polars: faster than letting ``to_numpy`` do it)."""
         column = self.points[name]
         if column.dtype.is_float():
             column = column.fill_null(float("nan"))
-        return np.asarray(column.to_numpy()[self.rows])
+        return np.asarray(column.to_numpy()[self.rows if index is None else self.rows[index]])
 
     def take(self, index: np.ndarray, columns: tuple[str, ...]) -> pl.DataFrame:
         """``columns`` of the usable points at positions ``index``."""

@@ -137,13 +137,13 @@ def detect_port_visits(
     starts, ends = pts.starts, pts.ends()
     in_port = hysteresis(dist <= config.entry_distance_m, ~(dist <= config.exit_distance_m), starts)
     index = np.flatnonzero(in_port)
-    entering = in_port & (starts | ~np.roll(in_port, 1))
-    leaving = in_port & (ends | ~np.roll(in_port, -1))
-    first, last = np.flatnonzero(entering[index]), np.flatnonzero(leaving[index])
-    speed = pts.values("speed_knots")[index]
-    stopped = hysteresis(
-        speed < config.stop_start_knots, speed > config.stop_end_knots, entering[index]
-    )
+    # Among the in-port points: a visit starts where the point before is not in port (or is
+    # another vessel's) and ends where the point after is not.
+    entering = starts[index] | (np.diff(index, prepend=-2) != 1)
+    leaving = ends[index] | (np.diff(index, append=pts.size + 1) != 1)
+    first, last = np.flatnonzero(entering), np.flatnonzero(leaving)
+    speed = pts.values("speed_knots", index)
+    stopped = hysteresis(speed < config.stop_start_knots, speed > config.stop_end_knots, entering)
     max_gap_us = round(config.max_gap_in_port_h * US_PER_H)
     ts = pts.ts_us[index]
     closest, stop_us, n_stops, n_gaps, longest = _visit_stats(
