@@ -70,19 +70,26 @@ def count_by_zone(
 ANNOTATIONS = "annotations"
 
 
+def source_kind(detector_names: Sequence[str]) -> pl.Expr:
+    """The kind of a detection's ``source``: the detector whose name it starts with (detectors
+    write ``harborwatch.NAME/VERSION``), else ``annotations`` (hand counts are named after
+    their files)."""
+    kind = pl.lit(ANNOTATIONS)
+    source = pl.col("source").str.strip_prefix("harborwatch.")
+    for name in detector_names:
+        kind = pl.when(source.str.starts_with(name)).then(pl.lit(name)).otherwise(kind)
+    return kind
+
+
 def select_source(
     detections: pl.DataFrame, source: str | None, detector_names: Sequence[str]
 ) -> pl.DataFrame:
     """The detections of one kind of source, so one object is not counted twice.
 
-    A row's kind is the detector whose name its ``source`` starts with, else ``annotations``
-    (hand counts are named after their files). ``source`` picks a kind; None is fine while every
+    A row's kind is its :func:`source_kind`. ``source`` picks a kind; None is fine while every
     scene has one kind only, else InputError names the kinds to choose from.
     """
-    kind = pl.lit(ANNOTATIONS)
-    for name in detector_names:
-        kind = pl.when(pl.col("source").str.starts_with(name)).then(pl.lit(name)).otherwise(kind)
-    tagged = detections.with_columns(_kind=kind)
+    tagged = detections.with_columns(_kind=source_kind(detector_names))
     if source is None:
         mixed = (
             tagged.group_by("scene_id")
