@@ -1,5 +1,6 @@
-"""Report test inputs: NMEA for a store whose vessel is named like an HTML attack, and report
-inputs built in memory with every section filled (imagery, chips, claims)."""
+"""Report test inputs: NMEA for a store whose vessel is named like an HTML attack, report
+inputs built in memory with every section filled (imagery, chips, claims), and stores holding a
+georeferenced scene with ship detections, with and without AIS around it (dark vessels)."""
 
 from __future__ import annotations
 
@@ -21,14 +22,24 @@ from harborwatch.cli.main import cli
 from harborwatch.events.base import empty_frame
 from harborwatch.fusion.claims import check_claims, claims_frame
 from harborwatch.fusion.timeline import assess_site, site_timeline
+from harborwatch.geo.distance import destination
 from harborwatch.geo.reference import LAND_FILE
 from harborwatch.geo.sites import load_sites
+from harborwatch.imagery.scenes import read_scene_metadata
 from harborwatch.report import ReportInputs
-from harborwatch.schemas import EVENTS, SCENES, ZONE_COUNTS
+from harborwatch.schemas import DETECTIONS, EVENTS, SCENES, ZONE_COUNTS
+from harborwatch.store import Store
+from harborwatch.store.imagery import register_scene, replace_detections
 
 REPO = Path(__file__).resolve().parents[2]
 SITES = REPO / "examples" / "sites" / "eastern-med.toml"
 SITE_ID = "tartus-naval"
+SHARED_SITES = REPO / "examples" / "sites" / "shared-data.toml"
+SF_SITE_ID = "sf-bay-anchorage"
+SCENE_AT = datetime(2017, 3, 8, 19, tzinfo=UTC)
+"""The RapidEye clip registered with a time of day (the shared file gives only its date)."""
+DETECTOR_SOURCE = "harborwatch.optical_ships/1"
+MATCHED_MMSI, UNSEEN_MMSI, FAR_MMSI = 111_111_111, 222_222_222, 333_333_333
 PIERS = (35.874, 34.915)
 HOSTILE_MMSI, OTHER_MMSI = 273_000_001, 273_000_002
 HOSTILE_NAME = "<SCRIPT>ALERT(1)</SCRIPT>"
@@ -247,6 +258,23 @@ def _imagery() -> tuple[pl.DataFrame, pl.DataFrame]:
     return scenes, counts
 
 
+def _annotations(counts: pl.DataFrame) -> pl.DataFrame:
+    """Hand-drawn DETECTIONS behind the counts (pixel space: no lon/lat)."""
+    rows = [
+        {"detection_id": f"{c['scene_id']}-{i}", "scene_id": c["scene_id"], "class": c["class"]}
+        for c in counts.to_dicts()
+        for i in range(c["count"])
+    ]
+    given = pl.DataFrame(rows).with_columns(source=pl.lit("annotations/piers.geojson"), score=1.0)
+    return _detections_frame(given)
+
+
+def _detections_frame(given: pl.DataFrame) -> pl.DataFrame:
+    """``given`` with every DETECTIONS column, in its types."""
+    empty = empty_frame(DETECTIONS)
+    return pl.concat([empty, given], how="diagonal_relaxed").cast(empty.schema)
+
+
 def _chip_png() -> bytes:
     image = Image.new("RGB", (64, 32), (200, 30, 30))
     buffer = io.BytesIO()
@@ -367,4 +395,51 @@ def build_rich_inputs(data_dir: Path) -> ReportInputs:
         forecasts=pl.DataFrame(
             {"vessel": [HOSTILE_NAME], "port_name": ["Baltiysk"], "probability": [0.6]}
         ),
+        detections=_annotations(counts),
     )
+
+
+def build_dark_store(root: Path, data_dir: Path, with_ais: bool) -> dict[str, Any]:
+    """A store holding the RapidEye clip of the SF Bay anchorage (georeferenced) with three
+    ship detections: one 40 m from an AIS vessel, two 1 km and 1.2 km from any. With
+    ``with_ais`` it holds AIS around the scene time: that vessel, one 500 m south of the centre
+    that no detection shows, and one far outside the scene; without, no AIS at all."""
+    store = Store(root / "store")
+    image = next((data_dir / "imagery" / "planet-rapideye-sfbay-ships").glob("*.tif"))
+    scene = read_scene_metadata(image, SF_SITE_ID, SCENE_AT)
+    register_scene(store, scene)
+    centre = shapely.from_wkt(scene["footprint_wkt"]).centroid
+    ships: dict[str, tuple[Any, Any]] = {
+        "d-matched": (centre.x, centre.y),
+        "d-dark-east": destination(centre.x, centre.y, 90.0, 1000.0),
+        "d-dark-west": destination(centre.x, centre.y, 270.0, 1200.0),
+    }
+    given = pl.DataFrame(
+        {
+            "detection_id": list(ships),
+            "scene_id": scene["scene_id"],
+            "class": "ship",
+            "score": 0.9,
+            "x_px": 0.0,
+            "y_px": 0.0,
+            "lon": [float(p[0]) for p in ships.values()],
+            "lat": [float(p[1]) for p in ships.values()],
+            "source": DETECTOR_SOURCE,
+        }
+    )
+    replace_detections(store, scene["scene_id"], _detections_frame(given), [DETECTOR_SOURCE])
+    if with_ais:
+        vessels: dict[int, tuple[Any, Any]] = {
+            MATCHED_MMSI: destination(centre.x, centre.y, 0.0, 40.0),
+            UNSEEN_MMSI: destination(centre.x, centre.y, 180.0, 500.0),
+            FAR_MMSI: (-122.9, 37.5),
+        }
+        lines = ["ship,when,x,y"]
+        for mmsi, (lon, lat) in vessels.items():
+            for minutes in (-5, 5):
+                ts = (SCENE_AT + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
+                lines.append(f"{mmsi},{ts},{float(lon):.7f},{float(lat):.7f}")
+        csv = root / "ais.csv"
+        csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        store.ingest(csv, fmt="csv", columns={"mmsi": "ship", "ts": "when", "lon": "x", "lat": "y"})
+    return {"store": store, "scene": scene, "ships": ships, "geo": data_dir / "geo"}

@@ -17,7 +17,14 @@ Which rows the report shows:
   :attr:`ReportConfig.max_track_vessels`;
 - **tracks**: their positions inside a box around the map (1.5 times its size), cut where a
   vessel left it or fell silent for :attr:`ReportConfig.track_break_h`, thinned to at most
-  :attr:`ReportConfig.max_track_points` per vessel.
+  :attr:`ReportConfig.max_track_points` per vessel;
+- **imagery**: the scenes acquired in the window, their counts per zone and class, what
+  counted them (a detector or analyst annotations), and their detections drawn on the map (the
+  map grows to hold them);
+- **dark vessels**: per georeferenced scene of the window, the ship detections no AIS vessel
+  accounts for at the scene time, the AIS vessels no detection accounts for, and whether AIS
+  heard anything in the footprint around that time (without that, a detection without AIS
+  proves nothing).
 
 Text written by whoever transmits AIS (names, destinations) is carried as data; escaping is the
 renderer's job.
@@ -38,6 +45,9 @@ import shapely
 
 from harborwatch.fusion.timeline import EVENT_SERIES, IMAGERY_PREFIX
 from harborwatch.geo.distance import EARTH_RADIUS_M
+from harborwatch.imagery.counts import source_kind
+from harborwatch.imagery.detectors import DETECTOR_NAMES
+from harborwatch.imagery.scenes import is_georeferenced
 from harborwatch.report.confidence import CONFIDENCE_SCALE, SCALE_SOURCE
 from harborwatch.report.narrative import assessment_statements
 
@@ -59,6 +69,7 @@ class ReportConfig:
     track_break_h: float = 6.0  # a silence this long splits a drawn track
     max_event_statements: int = 12  # assessment sentences about single events
     max_chips: int = 8  # before/after chips embedded
+    max_detection_markers: int = 2000  # imagery detections drawn on the map
 
 
 @dataclass(frozen=True)
@@ -74,7 +85,15 @@ class ReportInputs:
     :func:`~harborwatch.fusion.timeline.assess_site`; ``counts`` ZONE_COUNTS; ``scenes``
     SCENES of the site; ``chips`` ``change_id, status, class, caption, png`` (PNG bytes);
     ``claims`` CLAIMS (checked or not); ``forecasts`` any table (None: no forecast section);
-    ``simulated_positions`` the number of positions in the window heard by the SIMULATED receiver.
+    ``simulated_positions`` the number of positions in the window heard by the SIMULATED receiver;
+    ``detections`` DETECTIONS of the site's scenes (one kind of source per scene).
+
+    The dark-vessel check of each georeferenced scene (``harborwatch.store.dark``):
+    ``dark_scenes`` one row per scene checked (``scene_id, acquired_ts, max_distance_m,
+    near_shore_m, ships, ais_in_scene, ais_positions_nearby, ais_vessels_nearby``),
+    ``dark_candidates`` the candidates of
+    :func:`~harborwatch.fusion.dark_vessels.match_dark_vessels` (with ``scene_id``) and
+    ``dark_unseen`` its unmatched AIS vessels with a ``scene_id`` column.
     """
 
     site: dict[str, Any]
@@ -93,11 +112,16 @@ class ReportInputs:
     land: Any = None
     forecasts: pl.DataFrame | None = None
     simulated_positions: int = 0
+    detections: pl.DataFrame = field(default_factory=pl.DataFrame)
+    dark_scenes: pl.DataFrame = field(default_factory=pl.DataFrame)
+    dark_candidates: pl.DataFrame = field(default_factory=pl.DataFrame)
+    dark_unseen: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
 def anchor(prefix: str, identifier: str) -> str:
     """The HTML id of an evidence row: ``ev-`` events, ``as-`` assessments, ``cl-`` claims,
-    ``sc-`` scenes, ``ch-`` chips; characters outside ``[A-Za-z0-9_-]`` become ``-``."""
+    ``sc-`` scenes, ``ch-`` chips, ``dv-`` dark-vessel candidates; characters outside
+    ``[A-Za-z0-9_-]`` become ``-``."""
     safe = "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "-" for c in identifier)
     return f"{prefix}-{safe}"
 
@@ -273,6 +297,7 @@ def build_report(inputs: ReportInputs, config: ReportConfig | None = None) -> di
         "map": _map_section(inputs, at_site, vessels, config),
         "timeline": _timeline_section(inputs.timeline, inputs.assessments, inputs.counts),
         "imagery": _imagery_section(inputs, config),
+        "dark_vessels": _dark_section(inputs),
         "events": events,
         "vessels": [],
         "assessments": _records(inputs.assessments, "as", "assessment_id"),
@@ -411,6 +436,8 @@ def _map_section(
     box = map_box(inputs.site, config)
     if box is None:
         return None
+    detections = _detection_markers(inputs, config)
+    box = _holding(box, detections)
     parts = track_parts(inputs.positions, box, config).partition_by(
         "vessel_id", as_dict=True, maintain_order=True
     )
@@ -450,7 +477,70 @@ def _map_section(
         "site_outline": site_outline(inputs.site),
         "tracks": tracks,
         "events": markers,
+        "detections": detections[: config.max_detection_markers],
+        "detections_left_out": max(len(detections) - config.max_detection_markers, 0),
     }
+
+
+def _holding(box: Box, markers: list[dict[str, Any]]) -> Box:
+    """``box`` grown to hold every marker, with a twentieth of its size to spare."""
+    if not markers:
+        return box
+    lon = [m["lon"] for m in markers]
+    lat = [m["lat"] for m in markers]
+    west, south, east, north = box
+    if min(lon) >= west and max(lon) <= east and min(lat) >= south and max(lat) <= north:
+        return box
+    grown = (min(west, *lon), min(south, *lat), max(east, *lon), max(north, *lat))
+    return _grown(grown, 1.05)
+
+
+def window_scenes(inputs: ReportInputs) -> pl.DataFrame:
+    """The scenes acquired in the window, oldest first."""
+    first, after = window_bounds(inputs.start, inputs.end)
+    return inputs.scenes.filter(pl.col("acquired_ts").is_between(first, after, closed="left")).sort(
+        "acquired_ts", "scene_id"
+    )
+
+
+def _window_detections(inputs: ReportInputs) -> pl.DataFrame:
+    """Detections of the window's scenes."""
+    if inputs.detections.is_empty():
+        return inputs.detections
+    ids = window_scenes(inputs)["scene_id"].to_list()
+    return inputs.detections.filter(pl.col("scene_id").is_in(ids))
+
+
+def _detection_markers(inputs: ReportInputs, config: ReportConfig) -> list[dict[str, Any]]:
+    """Georeferenced detections of the window's scenes as map markers; dark-vessel candidates
+    link to their row, the others to their scene's row."""
+    found = _window_detections(inputs)
+    if found.is_empty():
+        return []
+    dark = set(_column(inputs.dark_candidates, "detection_id"))
+    markers = []
+    for row in found.drop_nulls(["lon", "lat"]).sort("scene_id", "detection_id").to_dicts():
+        candidate = row["detection_id"] in dark
+        markers.append(
+            {
+                "detection_id": row["detection_id"],
+                "scene_id": row["scene_id"],
+                "class": row["class"],
+                "lon": round(row["lon"], 6),
+                "lat": round(row["lat"], 6),
+                "dark_candidate": candidate,
+                "anchor": anchor("dv", row["detection_id"])
+                if candidate
+                else anchor("sc", row["scene_id"]),
+                "label": f"{row['class']} {row['detection_id']} in scene {row['scene_id']}"
+                + (" (dark-vessel candidate)" if candidate else ""),
+            }
+        )
+    return markers
+
+
+def _column(frame: pl.DataFrame, column: str) -> list[Any]:
+    return frame[column].to_list() if column in frame.columns else []
 
 
 SERIES_LABELS = {
@@ -508,9 +598,9 @@ def _timeline_section(
 def _imagery_section(inputs: ReportInputs, config: ReportConfig) -> dict[str, Any]:
     """Scenes of the window (with anchors), their counts per zone and class, and the chips as
     base64 PNG."""
-    first, after = window_bounds(inputs.start, inputs.end)
-    scenes = inputs.scenes.filter(pl.col("acquired_ts").is_between(first, after, closed="left"))
+    scenes = window_scenes(inputs)
     counts = inputs.counts.filter(pl.col("scene_id").is_in(scenes["scene_id"].to_list()))
+    sources = _scene_sources(inputs)
     chips = []
     for chip in inputs.chips.head(config.max_chips).to_dicts():
         chips.append(
@@ -523,12 +613,112 @@ def _imagery_section(inputs: ReportInputs, config: ReportConfig) -> dict[str, An
                 "png_base64": base64.b64encode(chip["png"]).decode("ascii"),
             }
         )
+    rows = _records(scenes.drop("transform", strict=False), "sc", "scene_id")
+    for row in rows:
+        row["source"] = sources.get(row["scene_id"])
     return {
-        "scenes": _records(scenes.drop("transform", strict=False), "sc", "scene_id"),
-        "counts": _records(counts),
+        "scenes": rows,
+        "counts": _records(counts.sort("zone_id", "class", "acquired_ts", "scene_id")),
         "chips": chips,
         "chips_left_out": max(inputs.chips.height - config.max_chips, 0),
     }
+
+
+def _scene_sources(inputs: ReportInputs) -> dict[str, str]:
+    """Per scene, what found its objects: a detector's name, or ``annotations`` (by hand)."""
+    found = _window_detections(inputs)
+    if found.is_empty():
+        return {}
+    kinds = (
+        found.group_by("scene_id")
+        .agg(source_kind(DETECTOR_NAMES).unique().sort().str.join(" and ").alias("kind"))
+        .sort("scene_id")
+    )
+    return dict(kinds.iter_rows())
+
+
+DARK_SCENE_COLUMNS = [
+    "acquired_ts",
+    "scene_id",
+    "max_distance_m",
+    "near_shore_m",
+    "ships",
+    "ais_in_scene",
+    "ais_positions_nearby",
+    "ais_vessels_nearby",
+]
+DARK_CANDIDATE_COLUMNS = [
+    "detection_id",
+    "scene_id",
+    "lon",
+    "lat",
+    "length_m",
+    "score",
+    "near_shore",
+    "shore_distance_m",
+    "nearest_ais_m",
+    "nearest_vessel_id",
+]
+DARK_UNSEEN_COLUMNS = [
+    "scene_id",
+    "vessel_id",
+    "lon",
+    "lat",
+    "method",
+    "dt_s",
+    "nearest_detection_m",
+]
+
+
+def _dark_section(inputs: ReportInputs) -> dict[str, Any]:
+    """The dark-vessel check of each scene of the window: per scene the numbers matched and
+    whether AIS heard anything there (``ais_recorded``), the candidates (with anchors) and the
+    AIS vessels without a detection; scenes not checked with the reason."""
+    scenes = window_scenes(inputs)
+    ids = scenes["scene_id"].to_list()
+    checked = _dark_rows(inputs.dark_scenes, ids, DARK_SCENE_COLUMNS)
+    candidates = _dark_rows(inputs.dark_candidates, ids, DARK_CANDIDATE_COLUMNS)
+    unseen = _dark_rows(inputs.dark_unseen, ids, DARK_UNSEEN_COLUMNS)
+    by_id = {row["scene_id"]: row for row in scenes.to_dicts()}
+    rows = []
+    for row in _records(checked, "sc", "scene_id"):
+        mine = candidates.filter(pl.col("scene_id") == row["scene_id"])
+        stamp = by_id[row["scene_id"]]["acquired_ts"]
+        row |= {
+            "simulated": bool(by_id[row["scene_id"]].get("simulated")),
+            "time_of_day_known": stamp.time() != time(),
+            "ais_recorded": row["ais_positions_nearby"] > 0,
+            "candidates": mine.height,
+            "near_shore_candidates": mine["near_shore"].fill_null(False).sum(),
+            "unseen": unseen.filter(pl.col("scene_id") == row["scene_id"]).height,
+        }
+        rows.append(row)
+    not_checked = [
+        {
+            "scene_id": scene["scene_id"],
+            "anchor": anchor("sc", scene["scene_id"]),
+            "reason": "not georeferenced (no CRS, transform or footprint)"
+            if not (is_georeferenced(scene) and scene.get("footprint_wkt"))
+            else "not checked",
+        }
+        for scene in scenes.to_dicts()
+        if scene["scene_id"] not in {row["scene_id"] for row in rows}
+    ]
+    return {
+        "scenes": rows,
+        "not_checked": not_checked,
+        "candidates": _records(candidates, "dv", "detection_id"),
+        "unseen": _records(unseen),
+    }
+
+
+def _dark_rows(frame: pl.DataFrame, scene_ids: list[str], columns: list[str]) -> pl.DataFrame:
+    """The rows of ``frame`` about ``scene_ids``, ``columns`` only (missing ones left out),
+    sorted by the first two."""
+    if frame.is_empty():
+        return pl.DataFrame(schema={"scene_id": pl.String, "near_shore": pl.Boolean})
+    kept = [c for c in columns if c in frame.columns]
+    return frame.filter(pl.col("scene_id").is_in(scene_ids)).select(kept).sort(kept[:2])
 
 
 def _records(

@@ -15,7 +15,10 @@ from html import escape
 from typing import Any
 
 from harborwatch import __version__
+from harborwatch.report.document import DARK_CANDIDATE_COLUMNS, DARK_UNSEEN_COLUMNS
 from harborwatch.report.svg import (
+    DARK_COLOUR,
+    DETECTION_COLOUR,
     EVENT_COLOURS,
     counts_chart,
     map_svg,
@@ -51,6 +54,7 @@ stroke-linecap:round;opacity:.85}.event{stroke:#fff;stroke-width:1.2}.scale text
 .change-label{font-size:10px;fill:#b00020;paint-order:stroke;stroke:#fff;stroke-width:3px}.count-line{fill:none;stroke-width:1.6}
 .legend{font-size:10px}.swatch{display:inline-block;width:14px;height:4px;margin:0 4px 2px 10px;
 vertical-align:middle}.swatch.dot{width:9px;height:9px;border-radius:50%}
+.swatch.square{width:7px;height:7px;border:1px solid #222}
 .chips{display:inline-block;width:440px;margin:6px 8px 6px 0;vertical-align:top}
 .chips img{width:100%;border:1px solid #ccc}
 .note{color:#666;font-size:12px}
@@ -98,7 +102,28 @@ CLAIM_COLUMNS = [
 MAX_EVIDENCE_LINKS = 8
 """Ids linked after a statement on the page (the JSON lists them all; the rows cite the rest)."""
 VESSEL_COLUMNS = ["name", "callsign", "imo", "destination", "watchlist_entry", "positions_drawn"]
-SCENE_COLUMNS = ["acquired_ts", "sensor", "gsd_m", "width_px", "height_px", "simulated", "note"]
+SCENE_COLUMNS = [
+    "acquired_ts",
+    "sensor",
+    "gsd_m",
+    "width_px",
+    "height_px",
+    "source",
+    "simulated",
+    "note",
+]
+DARK_SCENE_COLUMNS = [
+    "acquired_ts",
+    "simulated",
+    "ships",
+    "candidates",
+    "ais_in_scene",
+    "unseen",
+    "ais_vessels_nearby",
+    "ais_recorded",
+]
+DEGREE_COLUMNS = ("lon", "lat")
+"""Shown to five decimals (about a metre), not to four significant digits."""
 
 
 def _e(value: Any) -> str:
@@ -114,6 +139,7 @@ def render_html(document: dict[str, Any]) -> str:
         _map(document),
         _timeline(document),
         _imagery(document, anchors),
+        _dark(document, anchors),
         _section("events", "Events", _table(document["events"], EVENT_COLUMNS, anchors)),
         _section(
             "vessels",
@@ -153,8 +179,9 @@ def _anchor_ids(document: dict[str, Any]) -> dict[str, str]:
         *document["claims"],
         *document["imagery"]["scenes"],
         *document["imagery"]["chips"],
+        *document["dark_vessels"]["candidates"],
     ]
-    keys = ("event_id", "assessment_id", "claim_id", "scene_id", "change_id")
+    keys = ("event_id", "assessment_id", "claim_id", "detection_id", "scene_id", "change_id")
     return {row[k]: row["anchor"] for row in rows for k in keys if k in row and "anchor" in row}
 
 
@@ -182,7 +209,8 @@ def _header(document: dict[str, Any]) -> str:
         f"{len(document['events'])} events, {len(document['assessments'])} changes of level, "
         f"{len(document['claims'])} claims, {len(document['imagery']['scenes'])} scenes</p>",
         '<nav><a href="#assessment">Assessment</a><a href="#map">Map</a>'
-        '<a href="#timeline">Timeline</a><a href="#imagery">Imagery</a><a href="#events">Events</a>'
+        '<a href="#timeline">Timeline</a><a href="#imagery">Imagery</a>'
+        '<a href="#dark-vessels">Dark vessels</a><a href="#events">Events</a>'
         '<a href="#vessels">Vessels</a><a href="#assessments">Changes</a>'
         '<a href="#claims">Claims</a></nav>',
     ]
@@ -242,13 +270,25 @@ def _map(document: dict[str, Any]) -> str:
         f'<span class="swatch dot" style="background:{EVENT_COLOURS.get(k, "#333")}"></span>{_e(k)}'
         for k in kinds
     )
+    found = section["detections"]
+    for label, colour, dark in (
+        ("imagery detection", DETECTION_COLOUR, False),
+        ("dark-vessel candidate (imagery, no AIS)", DARK_COLOUR, True),
+    ):
+        if any(m["dark_candidate"] == dark for m in found):
+            legend += f'<span class="swatch square" style="background:{colour}"></span>{label}'
     notes = [] if section["land"] else ["no land polygons (give --geo-dir)"]
     notes.append(f"{len(section['tracks'])} tracks, {len(section['events'])} events at the site")
+    if found:
+        notes.append(f"{len(found)} imagery detections")
+    if section["detections_left_out"]:
+        notes.append(f"{section['detections_left_out']} more detections not drawn")
     return _section(
         "map",
         "Map",
         map_svg(section) + f'<p class="note">{legend}</p><p class="note">{_e("; ".join(notes))}'
-        ". Dashed red: the site. Dots: events (click for the row).</p>",
+        ". Dashed red: the site. Dots: events; squares: imagery detections (click for the row)."
+        "</p>",
     )
 
 
@@ -285,21 +325,62 @@ def _imagery(document: dict[str, Any], anchors: dict[str, str]) -> str:
     return _section("imagery", "Imagery", "".join(parts))
 
 
-def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str], anchors: dict[str, str]) -> str:
-    """Rows with their anchors as ids; id lists link to the rows they name."""
+def _dark(document: dict[str, Any], anchors: dict[str, str]) -> str:
+    """Per checked scene the matching in numbers, the candidates and the AIS vessels without
+    a detection; the scenes that could not be checked and why."""
+    dark = {
+        key: [{**row, "scene_id": [row["scene_id"]]} for row in rows]  # a link to the scene row
+        for key, rows in document["dark_vessels"].items()
+    }
+    parts = [
+        '<p class="note">Ship detections matched one to one with AIS positions interpolated to '
+        "the scene time; a detection with no AIS vessel within the gate is a candidate only "
+        "where AIS heard vessels inside the footprint within 1 h of the scene time.</p>",
+        _table(dark["scenes"], ["scene_id", *DARK_SCENE_COLUMNS], anchors, keyed=False),
+        "<h3>Candidates: ship detections without AIS</h3>",
+        _table(dark["candidates"], DARK_CANDIDATE_COLUMNS[1:], anchors),
+        "<h3>AIS vessels inside a scene without a detection</h3>",
+        _table(dark["unseen"], DARK_UNSEEN_COLUMNS, anchors, keyed=False),
+    ]
+    if dark["not_checked"]:
+        skipped = "; ".join(f"{row['scene_id'][0]}: {row['reason']}" for row in dark["not_checked"])
+        parts.append(f'<p class="note">Scenes not checked: {_e(skipped)}.</p>')
+    return _section("dark-vessels", "Dark-vessel candidates", "".join(parts))
+
+
+def _table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    anchors: dict[str, str],
+    keyed: bool = True,
+) -> str:
+    """Rows with their anchors as ids (``keyed``: the first column is the row's own id; else
+    the rows are another view of rows shown elsewhere and carry no id); id lists link to the
+    rows they name."""
     if not rows:
         return '<p class="note">None.</p>'
-    head = "".join(f"<th>{_e(c)}</th>" for c in ["id", *columns])
+    head = "".join(f"<th>{_e(c)}</th>" for c in (["id", *columns] if keyed else columns))
     body = []
     for row in rows:
+        if not keyed:
+            cells = [_cell(_degrees(row, c), anchors) for c in columns]
+            body.append(f"<tr>{''.join(cells)}</tr>")
+            continue
         key = row.get("anchor")
-        ident = next(
-            (row[k] for k in ("event_id", "assessment_id", "claim_id", "scene_id") if k in row), ""
-        )
-        cells = [f"<td>{_e(ident)}</td>", *(_cell(row.get(c), anchors) for c in columns)]
+        keys = ("event_id", "assessment_id", "claim_id", "detection_id", "scene_id")
+        ident = next((row[k] for k in keys if k in row), "")
+        cells = [f"<td>{_e(ident)}</td>", *(_cell(_degrees(row, c), anchors) for c in columns)]
         attribute = f' id="{_e(key)}"' if key else ""
         body.append(f"<tr{attribute}>{''.join(cells)}</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _degrees(row: dict[str, Any], column: str) -> Any:
+    """``row[column]``, longitudes and latitudes as text of five decimals."""
+    value = row.get(column)
+    if column in DEGREE_COLUMNS and isinstance(value, float):
+        return f"{value:.5f}"
+    return value
 
 
 def _cell(value: Any, anchors: dict[str, str]) -> str:

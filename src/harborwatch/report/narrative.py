@@ -1,7 +1,8 @@
 """The report's assessment: short sentences written from the evidence rows of the document.
 
 Each statement says one thing (a vessel at the site, a change of level in the timeline, a
-claim checked, objects gone from the imagery), hedged with the calibrated word of its
+claim checked, what the imagery counted, objects gone from the imagery, ships the imagery shows
+that AIS does not), hedged with the calibrated word of its
 confidence (:mod:`harborwatch.report.confidence`), and lists the ids it rests on with the anchor
 of each id's row in the report's tables (None when the row is not in the report, such as a
 track segment cited by a claim check). Statements are built from the document alone, never from
@@ -62,18 +63,24 @@ def hedged(subject: str, predicate: str, level: int | None) -> tuple[str, str]:
 
 def assessment_statements(document: dict[str, Any], max_event_statements: int) -> list[Statement]:
     """The statements of a report document (see the module docstring), in reading order:
-    what is simulated, events at the site, changes of level, claims, imagery change."""
+    what is simulated, events at the site, changes of level, claims, imagery counts, imagery
+    change, dark vessels."""
     anchors = _anchors(document)
     site = document["site"].get("name") or document["site"]["site_id"]
     statements = _simulated(document)
     statements += _event_statements(document, site, anchors, max_event_statements)
     statements += [_change_statement(a, site, document, anchors) for a in document["assessments"]]
     statements += [_claim_statement(c, document, anchors) for c in document["claims"]]
+    statements += _count_statements(document, anchors)
     statements += _imagery_statements(document, anchors)
+    statements += _dark_statements(document, anchors)
     if len(statements) == len(_simulated(document)):
         statements.append(
             _statement(
-                f"No events, changes or claims about {site} in this window.", None, [], anchors
+                f"No events, changes, claims or imagery about {site} in this window.",
+                None,
+                [],
+                anchors,
             )
         )
     return statements
@@ -88,6 +95,7 @@ def _anchors(document: dict[str, Any]) -> dict[str, str]:
         (document["claims"], "claim_id"),
         (document["imagery"]["scenes"], "scene_id"),
         (document["imagery"]["chips"], "change_id"),
+        (document["dark_vessels"]["candidates"], "detection_id"),
     ):
         found.update({row[key]: row["anchor"] for row in rows})
     return found
@@ -222,6 +230,130 @@ def _imagery_statements(document: dict[str, Any], anchors: dict[str, str]) -> li
     )
     ids = [c["change_id"] for c in chips] + scenes
     return [_statement(text, None, ids, anchors)]
+
+
+def _count_statements(document: dict[str, Any], anchors: dict[str, str]) -> list[Statement]:
+    """Per zone and class, the count in the window's latest scene, and how it moved from the
+    first when there are several, naming what counted (a detector or analyst annotations) and
+    which scenes are SIMULATED. Counts are measurements: no confidence word."""
+    scenes = {s["scene_id"]: s for s in document["imagery"]["scenes"]}
+    series: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in document["imagery"]["counts"]:
+        series.setdefault((row["zone_id"], row["class"]), []).append(row)
+    statements = []
+    for (zone_id, object_class), rows in sorted(series.items()):
+        rows = sorted(rows, key=lambda r: (r["acquired_ts"], r["scene_id"]))
+        first, last = rows[0], rows[-1]
+        label = f"Imagery: {object_class} in zone {zone_id}"
+        if len(rows) == 1:
+            what = f"counted {last['count']} in {_scene_words(last, scenes)}"
+        else:
+            a, b = first["count"], last["count"]
+            moved = "fell" if b < a else "rose" if b > a else "stayed"
+            what = (
+                f"{moved} from {a} in {_scene_words(first, scenes)} to {b} in "
+                f"{_scene_words(last, scenes)} ({len(rows)} scenes)"
+                if moved != "stayed"
+                else f"stayed at {b} from {_scene_words(first, scenes)} to "
+                f"{_scene_words(last, scenes)} ({len(rows)} scenes)"
+            )
+        counted = _source_words([scenes.get(first["scene_id"]), scenes.get(last["scene_id"])])
+        text = f"{label} {what}; counted by {counted} (a measurement, not a probability)."
+        ids = [first["scene_id"], last["scene_id"]]
+        statements.append(_statement(text, None, ids, anchors))
+    return statements
+
+
+def _scene_words(row: dict[str, Any], scenes: dict[str, dict[str, Any]]) -> str:
+    """``scene ID on DATE``, with ``(SIMULATED)`` when the scene is."""
+    scene = scenes.get(row["scene_id"]) or {}
+    flag = " (SIMULATED)" if scene.get("simulated") else ""
+    stamp = row["acquired_ts"] or ""
+    day = stamp[:10] if stamp[10:19] in ("T00:00:00", "") else _when(stamp)
+    return f"scene {row['scene_id']}{flag} on {day}"
+
+
+def _source_words(scenes: list[dict[str, Any] | None]) -> str:
+    """What found the objects of ``scenes``, in words."""
+    kinds = {k for s in scenes if s for k in (s.get("source") or "").split(" and ") if k}
+    if not kinds:
+        return "an unrecorded source"
+    named = ["analyst annotations" if k == "annotations" else f"the detector {k}" for k in kinds]
+    return " and ".join(sorted(named))
+
+
+def _dark_statements(document: dict[str, Any], anchors: dict[str, str]) -> list[Statement]:
+    """Per checked scene with ship detections: how many no AIS vessel accounts for, read
+    against whether AIS heard anything in the footprint around the scene time, and the AIS
+    vessels the imagery does not show."""
+    section = document["dark_vessels"]
+    statements = []
+    for scene in section["scenes"]:
+        candidates = [c for c in section["candidates"] if c["scene_id"] == scene["scene_id"]]
+        if scene["ships"]:
+            statements.append(_dark_statement(scene, candidates, anchors))
+        if scene["unseen"]:
+            text = (
+                f"{_plural(scene['unseen'], 'AIS vessel')} placed inside "
+                f"{_scene_words(scene, {scene['scene_id']: scene})} at the scene time "
+                f"{'has' if scene['unseen'] == 1 else 'have'} no ship detection within "
+                f"{_number(scene['max_distance_m'])} m (missed by the detector, under cloud, or "
+                "a false position)."
+            )
+            statements.append(_statement(text, None, [scene["scene_id"]], anchors))
+    return statements
+
+
+def _dark_statement(
+    scene: dict[str, Any], candidates: list[dict[str, Any]], anchors: dict[str, str]
+) -> Statement:
+    """One scene's ship detections against AIS. Without AIS heard in the footprint the
+    detections say nothing either way (no word); with it, unmatched ships are candidates:
+    "likely" not transmitting when one lies offshore, a "roughly even chance" when all lie near
+    the shore (harbour structures, small craft that need not carry AIS)."""
+    where = _scene_words(scene, {scene["scene_id"]: scene})
+    gate = f"{_number(scene['max_distance_m'])} m"
+    clock = (
+        ""
+        if scene["time_of_day_known"]
+        else " The scene's time of day is not recorded (its date stands as 00:00 UTC), so AIS "
+        "was placed at that hour, not necessarily at the moment of the image."
+    )
+    ids = [scene["scene_id"], *(c["detection_id"] for c in candidates)]
+    n = len(candidates)
+    heard = (
+        f"AIS heard {_plural(scene['ais_vessels_nearby'], 'vessel')} inside the footprint within "
+        "1 h of the scene time"
+    )
+    if not n:
+        text = (
+            f"All {_plural(scene['ships'], 'ship')} detected in {where} match an AIS vessel "
+            f"within {gate} at the scene time ({heard})."
+        )
+        return _statement(text + clock, None, ids, anchors)
+    ships = f"{n} of {_plural(scene['ships'], 'ship')} detected in {where}"
+    if not scene["ais_recorded"]:
+        text = (
+            f"{ships} {'has' if n == 1 else 'have'} no AIS position within {gate} at the scene "
+            "time; the store holds no AIS of that area at that time (no position inside the "
+            "footprint within 1 h), so AIS coverage cannot confirm or rule them out."
+        )
+        return _statement(text + clock, None, ids, anchors)
+    shore = scene["near_shore_candidates"]
+    level = 1 if shore == n else 2
+    subject = f"the {ships} with no AIS position within {gate} at the scene time"
+    text, word = hedged(subject, "did not transmit AIS then (dark-vessel candidates)", level)
+    near = (
+        f"; {shore} of them lie within {_number(scene['near_shore_m'])} m of the shore, where "
+        "harbour structures and small craft without AIS are common"
+        if shore
+        else ""
+    )
+    return _statement(f"{_capital(text)}: {heard}{near}.{clock}", word, ids, anchors, level)
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _when(value: str | None) -> str:

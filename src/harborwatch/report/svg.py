@@ -45,6 +45,10 @@ EVENT_COLOURS = {
     "identity_change": "#8c564b",
     "voyage_change": "#17becf",
 }
+DETECTION_COLOUR = "#ffd21f"
+"""Imagery detections on the map (squares)."""
+DARK_COLOUR = "#e6007e"
+"""Dark-vessel candidates on the map (squares): ship detections no AIS vessel accounts for."""
 MAP_WIDTH_PX, MAP_MAX_HEIGHT_PX = 900.0, 620.0
 CHART_WIDTH_PX, CHART_HEIGHT_PX = 900.0, 170.0
 _PAD = (46.0, 34.0, 26.0, 26.0)  # chart padding: left, right, top, bottom
@@ -119,8 +123,24 @@ def map_svg(section: dict[str, Any]) -> str:
             f'cy="{y:.1f}" r="4.5" fill="{colour}"><title>{_e(marker["label"])}</title>'
             "</circle></a>"
         )
+    parts += _detection_marks(p, section.get("detections") or [])
     parts += ["</g>", _scale_bar(p), "</svg>"]
     return "".join(parts)
+
+
+def _detection_marks(p: _Projection, markers: Sequence[dict[str, Any]]) -> list[str]:
+    """Small squares at imagery detections, dark-vessel candidates in their own colour and
+    drawn last (on top), each linking to its row."""
+    parts = []
+    for marker in sorted(markers, key=lambda m: bool(m["dark_candidate"])):
+        ((x, y),) = p.xy([[marker["lon"], marker["lat"]]])
+        colour = DARK_COLOUR if marker["dark_candidate"] else DETECTION_COLOUR
+        parts.append(
+            f'<a href="#{_e(marker["anchor"])}"><rect class="detection mark" x="{x - 2.5:.1f}" '
+            f'y="{y - 2.5:.1f}" width="5" height="5" fill="{colour}" stroke="#222" '
+            f'stroke-width="0.6"><title>{_e(marker["label"])}</title></rect></a>'
+        )
+    return parts
 
 
 def track_colour(index: int) -> str:

@@ -1,10 +1,12 @@
 """Gathering a site report's inputs from a store and writing the report (HTML or JSON).
 
 The thin edge of :mod:`harborwatch.report`: it reads the tables (events, statics, the tracks of
-the vessels the report draws, scenes, zone counts, checked claims), runs the same timeline and
-change-point test as ``harborwatch assess`` over the window, makes before/after chips of the
-first and last scene in the window, loads Natural Earth land from the geography folder, and
-hands everything to :func:`~harborwatch.report.build_report`. Nothing is written to the store.
+the vessels the report draws, scenes, their detections and zone counts, checked claims), runs the
+same timeline and change-point test as ``harborwatch assess`` over the window, makes
+before/after chips of the first and last scene in the window, runs the dark-vessel check of
+``harborwatch dark`` (:func:`harborwatch.store.dark.check_scene`) on each georeferenced scene of
+the window, loads Natural Earth land from the geography folder, and hands everything to
+:func:`~harborwatch.report.build_report`. Nothing is written to the store.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -29,12 +32,19 @@ from harborwatch.imagery.change import match_objects
 from harborwatch.imagery.counts import select_source
 from harborwatch.imagery.detectors import DETECTOR_NAMES
 from harborwatch.imagery.evidence import write_chips
+from harborwatch.imagery.scenes import is_georeferenced
 from harborwatch.report import ReportConfig, ReportInputs, build_report, render_html
-from harborwatch.report.document import SIMULATED_RECEIVER, site_events, window_bounds
+from harborwatch.report.document import (
+    SIMULATED_RECEIVER,
+    site_events,
+    window_bounds,
+    window_scenes,
+)
 from harborwatch.report.document import report_vessels as pick_vessels
 from harborwatch.schemas import VESSEL_KEY_SQL
 from harborwatch.store import imagery as stored
 from harborwatch.store import queries
+from harborwatch.store.dark import check_scene, shore_distance
 from harborwatch.store.site import evidence_span, recorded_coverage, site_row, site_zone_counts
 from harborwatch.store.store import Store
 
@@ -99,7 +109,7 @@ def gather_report_inputs(
     at_site = site_events(events, site, start, end, config)
     vessels = pick_vessels(at_site, watched, config)
     scenes = stored.scenes(store, site_id)
-    return ReportInputs(
+    inputs = ReportInputs(
         site=site,
         start=start,
         end=end,
@@ -116,6 +126,30 @@ def gather_report_inputs(
         land=_land(geo_dir),
         forecasts=forecasts,
         simulated_positions=_simulated_positions(con, start, end),
+        detections=select_source(stored.detections_of(store, site=site_id), None, DETECTOR_NAMES),
+    )
+    return _with_dark_vessels(store, inputs, geo_dir)
+
+
+def _with_dark_vessels(store: Store, inputs: ReportInputs, geo_dir: Path | None) -> ReportInputs:
+    """``inputs`` with the dark-vessel check of every georeferenced scene of the window."""
+    scenes = [
+        row
+        for row in window_scenes(inputs).to_dicts()
+        if is_georeferenced(row) and row.get("footprint_wkt")
+    ]
+    if not scenes:
+        return inputs
+    shore = shore_distance(geo_dir)
+    checks = [check_scene(store, row, shore) for row in scenes]
+    return replace(
+        inputs,
+        dark_scenes=pl.DataFrame([c.summary() for c in checks]),
+        dark_candidates=pl.concat([c.candidates for c in checks], how="diagonal_relaxed"),
+        dark_unseen=pl.concat(
+            [c.unseen.with_columns(scene_id=pl.lit(c.scene_id)) for c in checks],
+            how="diagonal_relaxed",
+        ),
     )
 
 
