@@ -20,18 +20,18 @@ def annotate_geography(
     lat = points["lat"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     rows, port_m = geography.port_index.nearest(lon, lat, config.port_lookup_radius_m)
     coast_m, on_land = geography.shore.lookup(lon, lat)
-    located = np.isfinite(lon) & np.isfinite(lat)
+    # The shore lookup gives NaN distances exactly for positions without coordinates: nulls here.
+    unlocated = np.isnan(coast_m)
     if geography.ports.is_empty():
         port_ids = pl.Series("port_id", [None] * len(rows), pl.String)
     else:  # one gather, null where no port is near (a null index gathers null)
-        index = pl.Series(np.maximum(rows, 0).astype(np.uint32)).set(pl.Series(rows < 0), None)
+        index = pl.Series(rows).set(pl.Series(rows < 0), None)
         port_ids = geography.ports["port_id"].gather(index).alias("port_id")
-    # The shore lookup gives NaN distances for positions without coordinates: nulls here.
-    inland_m = np.where(on_land, coast_m, np.where(located, 0.0, np.nan))
+    inland_m = np.where(on_land | unlocated, coast_m, 0.0)
     return points.with_columns(
         port_ids,
         pl.Series("port_distance_m", port_m, pl.Float64),
         pl.Series("shore_distance_m", np.where(on_land, 0.0, coast_m), nan_to_null=True),
         pl.Series("inland_distance_m", inland_m, nan_to_null=True),
-        pl.Series("on_land", on_land).set(pl.Series(~located), None),
+        pl.Series("on_land", on_land).set(pl.Series(unlocated), None),
     )
