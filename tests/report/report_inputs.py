@@ -25,7 +25,7 @@ from harborwatch.fusion.timeline import assess_site, site_timeline
 from harborwatch.geo.distance import destination
 from harborwatch.geo.reference import LAND_FILE
 from harborwatch.geo.sites import load_sites
-from harborwatch.imagery.scenes import read_scene_metadata
+from harborwatch.imagery.scenes import lonlat_to_pixel, read_scene_metadata
 from harborwatch.report import ReportInputs
 from harborwatch.schemas import DETECTIONS, EVENTS, SCENES, ZONE_COUNTS
 from harborwatch.store import Store
@@ -414,14 +414,18 @@ def build_dark_store(root: Path, data_dir: Path, with_ais: bool) -> dict[str, An
         "d-dark-east": destination(centre.x, centre.y, 90.0, 1000.0),
         "d-dark-west": destination(centre.x, centre.y, 270.0, 1200.0),
     }
+    pixels = lonlat_to_pixel(
+        scene, [float(p[0]) for p in ships.values()], [float(p[1]) for p in ships.values()]
+    )
+    assert pixels is not None  # the clip is georeferenced
     given = pl.DataFrame(
         {
             "detection_id": list(ships),
             "scene_id": scene["scene_id"],
             "class": "ship",
             "score": 0.9,
-            "x_px": 0.0,
-            "y_px": 0.0,
+            "x_px": pixels[0],
+            "y_px": pixels[1],
             "lon": [float(p[0]) for p in ships.values()],
             "lat": [float(p[1]) for p in ships.values()],
             "source": DETECTOR_SOURCE,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_inputs import SITE_ID, SITES
+from report_inputs import SCENE_AT, SF_SITE_ID, SHARED_SITES, SITE_ID, SITES
 
 from harborwatch.report import ReportInputs, build_report, render_html
 from harborwatch.store.report import write_site_report
@@ -40,6 +40,12 @@ _CHART_MARKS = """() => Array.from(document.querySelectorAll('svg.chart')).map(s
     Array.from(svg.querySelectorAll('.mark'))
         .filter(m => { const b = m.getBBox(); return b.width > 0 || b.height > 0; }).length)"""
 _IMAGES = "() => Array.from(document.images).map(i => [i.complete, i.naturalWidth])"
+_DETECTIONS_INSIDE = """() => {
+    const svg = document.querySelector('svg.map').getBoundingClientRect();
+    return Array.from(document.querySelectorAll('svg.map rect.detection')).map(r => {
+        const b = r.getBoundingClientRect();
+        return b.width > 0 && b.left >= svg.left && b.right <= svg.right
+            && b.top >= svg.top && b.bottom <= svg.bottom; }); }"""
 
 
 def _in_ci() -> bool:
@@ -128,3 +134,23 @@ def test_store_report_with_hostile_names_renders_inert(
     _assert_rendered(page, seen, charts=1)
     legend = page.locator("#map").inner_text()
     assert "<SCRIPT>ALERT(1)" in legend  # the name is shown as text, not run
+
+
+def test_imagery_detections_render_inside_the_map(
+    browser: Any, ais_scene_store: dict[str, Any]
+) -> None:
+    day = SCENE_AT.date()
+    path = write_site_report(
+        ais_scene_store["store"],
+        SF_SITE_ID,
+        ais_scene_store["store"].root.parent / "browser.html",
+        day,
+        day,
+        sites=SHARED_SITES,
+        geo_dir=ais_scene_store["geo"],
+    )
+    page, seen = _open(browser, path, "dark-vessels")
+    assert all(url.startswith(("file:", "data:")) for url in seen["requests"])
+    assert not (seen["failed"] or seen["console"] or seen["errors"] or seen["dialogs"]), seen
+    assert page.evaluate(_DETECTIONS_INSIDE) == [True, True, True]
+    assert page.locator("#dark-vessels tr[id^='dv-']").count() == 2
