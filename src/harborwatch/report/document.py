@@ -436,8 +436,8 @@ def _map_section(
     box = map_box(inputs.site, config)
     if box is None:
         return None
-    detections = _detection_markers(inputs, config)
-    box = _holding(box, detections)
+    found = _located_detections(inputs)
+    box = _holding(box, found)
     parts = track_parts(inputs.positions, box, config).partition_by(
         "vessel_id", as_dict=True, maintain_order=True
     )
@@ -477,21 +477,25 @@ def _map_section(
         "site_outline": site_outline(inputs.site),
         "tracks": tracks,
         "events": markers,
-        "detections": detections[: config.max_detection_markers],
-        "detections_left_out": max(len(detections) - config.max_detection_markers, 0),
+        "detections": _detection_markers(found.head(config.max_detection_markers)),
+        "detections_left_out": max(found.height - config.max_detection_markers, 0),
     }
 
 
-def _holding(box: Box, markers: list[dict[str, Any]]) -> Box:
-    """``box`` grown to hold every marker, with a twentieth of its size to spare."""
-    if not markers:
+def _holding(box: Box, points: pl.DataFrame) -> Box:
+    """``box`` grown to hold every ``lon, lat`` of ``points``, with a twentieth to spare."""
+    if points.is_empty():
         return box
-    lon = [m["lon"] for m in markers]
-    lat = [m["lat"] for m in markers]
     west, south, east, north = box
-    if min(lon) >= west and max(lon) <= east and min(lat) >= south and max(lat) <= north:
+    low_lon, high_lon, low_lat, high_lat = points.select(
+        pl.col("lon").min(),
+        pl.col("lon").max().alias("e"),
+        pl.col("lat").min().alias("s"),
+        pl.col("lat").max().alias("n"),
+    ).row(0)
+    if low_lon >= west and high_lon <= east and low_lat >= south and high_lat <= north:
         return box
-    grown = (min(west, *lon), min(south, *lat), max(east, *lon), max(north, *lat))
+    grown = (min(west, low_lon), min(south, low_lat), max(east, high_lon), max(north, high_lat))
     return _grown(grown, 1.05)
 
 
@@ -511,16 +515,26 @@ def _window_detections(inputs: ReportInputs) -> pl.DataFrame:
     return inputs.detections.filter(pl.col("scene_id").is_in(ids))
 
 
-def _detection_markers(inputs: ReportInputs, config: ReportConfig) -> list[dict[str, Any]]:
-    """Georeferenced detections of the window's scenes as map markers; dark-vessel candidates
-    link to their row, the others to their scene's row."""
+def _located_detections(inputs: ReportInputs) -> pl.DataFrame:
+    """Detections of the window's scenes with a lon/lat, dark-vessel candidates first (so a
+    capped map keeps them), each with ``dark_candidate``."""
     found = _window_detections(inputs)
     if found.is_empty():
-        return []
-    dark = set(_column(inputs.dark_candidates, "detection_id"))
+        return pl.DataFrame(schema={"lon": pl.Float64, "lat": pl.Float64})
+    dark = _column(inputs.dark_candidates, "detection_id")
+    return (
+        found.drop_nulls(["lon", "lat"])
+        .with_columns(dark_candidate=pl.col("detection_id").is_in(dark))
+        .sort("dark_candidate", "scene_id", "detection_id", descending=[True, False, False])
+    )
+
+
+def _detection_markers(found: pl.DataFrame) -> list[dict[str, Any]]:
+    """Map markers of :func:`_located_detections` rows: dark-vessel candidates link to their
+    row, the others to their scene's row."""
     markers = []
-    for row in found.drop_nulls(["lon", "lat"]).sort("scene_id", "detection_id").to_dicts():
-        candidate = row["detection_id"] in dark
+    for row in found.to_dicts():
+        candidate = row["dark_candidate"]
         markers.append(
             {
                 "detection_id": row["detection_id"],

@@ -207,7 +207,8 @@ def _header(document: dict[str, Any]) -> str:
         f'<p class="meta">Site {_e(site["site_id"])} ({_e(site.get("kind") or "site")}{_e(where)})'
         f" · {_e(window['from'])} to {_e(window['to'])} (UTC days) · "
         f"{len(document['events'])} events, {len(document['assessments'])} changes of level, "
-        f"{len(document['claims'])} claims, {len(document['imagery']['scenes'])} scenes</p>",
+        f"{len(document['claims'])} claims, {len(document['imagery']['scenes'])} scenes, "
+        f"{len(document['dark_vessels']['candidates'])} dark-vessel candidates</p>",
         '<nav><a href="#assessment">Assessment</a><a href="#map">Map</a>'
         '<a href="#timeline">Timeline</a><a href="#imagery">Imagery</a>'
         '<a href="#dark-vessels">Dark vessels</a><a href="#events">Events</a>'
