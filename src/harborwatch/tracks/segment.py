@@ -174,15 +174,28 @@ def _vessel_runs(
     new_vessel[:1] = True  # a null first id equals the shift's null
     run_size = np.diff(np.append(run_first, n))
     vessel_id = labels.gather(np.repeat(np.arange(run_first.size, dtype=np.uint32), run_size))
-    vessel_first = np.zeros(n, bool)
-    vessel_first[run_first[new_vessel]] = True
+    starts = np.append(run_first[new_vessel], n).astype(np.int64)
     ts_us = epoch_us(positions["ts"])
-    step = np.diff(ts_us)
-    same_vessel = ~vessel_first[1:]
-    if check and (step[same_vessel] < 0).any():
+    tied = np.empty(max(n - 1, 0), bool)  # NumPy's allocation: huge pages
+    if not _time_steps(ts_us, starts, tied) and check:
         return None
-    starts = np.append(np.flatnonzero(vessel_first), n).astype(np.int64)
-    return vessel_id, starts, ts_us, same_vessel & (step == 0)
+    return vessel_id, starts, ts_us, tied
+
+
+@njit(cache=True, nogil=True)
+def _time_steps(ts_us: np.ndarray, starts: np.ndarray, tied: np.ndarray) -> bool:
+    """Fill ``tied[i]``: rows ``i`` and ``i + 1`` are of one vessel (``starts``: each vessel's
+    first row, then the row count) at one time. Returns whether the times of each vessel never
+    decrease."""
+    ordered = True
+    for v in range(starts.shape[0] - 1):
+        if starts[v] > 0:
+            tied[starts[v] - 1] = False  # between two vessels
+        for i in range(starts[v], starts[v + 1] - 1):
+            step = ts_us[i + 1] - ts_us[i]
+            tied[i] = step == 0
+            ordered = ordered and step >= 0
+    return ordered
 
 
 def _reordered(column: pl.Series, target: np.ndarray, source: np.ndarray) -> pl.Series:
