@@ -92,6 +92,7 @@ def test_ais_recording_makes_unmatched_ships_candidates(
     assert scene["ais_recorded"] and scene["ais_vessels_nearby"] == 2  # the far one is outside
     assert scene["ships"] == 3 and scene["candidates"] == 2 and scene["ais_in_scene"] == 2
     assert [c["detection_id"] for c in dark["candidates"]] == ["d-dark-east", "d-dark-west"]
+    assert {c["status"] for c in dark["candidates"]} == {"dark_candidate"}
     assert all(c["nearest_ais_m"] > 200 for c in dark["candidates"])
     assert [u["vessel_id"] for u in dark["unseen"]] == [str(UNSEEN_MMSI)]
     (statement,) = _statements(ais_document, "did not transmit AIS")
@@ -134,7 +135,10 @@ def test_without_ais_the_report_says_it_cannot_tell(
     document = json.loads(_report(silent_scene_store, tmp_path).read_text(encoding="utf-8"))
     (scene,) = document["dark_vessels"]["scenes"]
     assert not scene["ais_recorded"] and scene["ais_positions_nearby"] == 0
-    assert scene["candidates"] == scene["ships"] == 3
+    assert scene["unmatched"] == scene["ships"] == 3 and scene["candidates"] == 0
+    statuses = {c["status"] for c in document["dark_vessels"]["candidates"]}
+    assert statuses == {"no_ais_coverage"}  # not candidates: AIS cannot tell
+    assert {m["status"] for m in document["map"]["detections"]} == {"no_ais_coverage"}
     (statement,) = _statements(document, "no AIS position within 200 m")
     assert "holds no AIS of that area at that time" in statement["text"]
     assert "cannot confirm or rule them out" in statement["text"]
@@ -160,10 +164,10 @@ def test_detections_are_drawn_and_the_map_holds_them(
 ) -> None:
     markers = {m["detection_id"]: m for m in ais_document["map"]["detections"]}
     assert set(markers) == {"d-matched", "d-dark-east", "d-dark-west"}
-    assert markers["d-dark-east"]["dark_candidate"] and markers["d-dark-east"]["anchor"] == (
-        "dv-d-dark-east"
-    )
-    assert not markers["d-matched"]["dark_candidate"]
+    assert markers["d-dark-east"]["status"] == "dark_candidate"
+    assert markers["d-dark-east"]["anchor"] == "dv-d-dark-east"
+    assert markers["d-matched"]["status"] is None
+    assert markers["d-matched"]["anchor"] == ais_document["imagery"]["scenes"][0]["anchor"]
     # a detection far east of the site: the map grows to hold it
     far = rich_inputs.detections.head(1).with_columns(lon=pl.lit(36.6), lat=pl.lit(35.2))
     document = build_report(ReportInputs(**{**rich_inputs.__dict__, "detections": far}))
@@ -183,7 +187,9 @@ def test_the_page_shows_the_dark_vessel_section_inert(
     assert {"dark-vessels", "dv-d-dark-east", "dv-d-dark-west"} <= page.ids
     squares = [a for t, a in page.tags if t == "rect" and "detection" in (a.get("class") or "")]
     assert len(squares) == 3
-    assert "dark-vessel candidate (imagery, no AIS)" in "".join(page.text)
+    text = "".join(page.text)
+    assert "dark-vessel candidate (no AIS while AIS heard others)" in text
+    assert "2 dark-vessel candidates" in text
 
 
 def test_the_scene_time_of_day_is_said_when_unknown(silent_scene_store: dict[str, Any]) -> None:

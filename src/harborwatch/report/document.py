@@ -515,26 +515,57 @@ def _window_detections(inputs: ReportInputs) -> pl.DataFrame:
     return inputs.detections.filter(pl.col("scene_id").is_in(ids))
 
 
+DARK_CANDIDATE = "dark_candidate"
+"""A ship no AIS vessel accounts for while AIS heard others in the footprint."""
+NO_AIS_COVERAGE = "no_ais_coverage"
+"""A ship no AIS vessel accounts for where AIS heard nothing: AIS cannot tell."""
+STATUS_WORDS = {
+    DARK_CANDIDATE: "dark-vessel candidate",
+    NO_AIS_COVERAGE: "no AIS position, no AIS coverage",
+}
+
+
+def _unmatched_status(inputs: ReportInputs) -> pl.DataFrame:
+    """``detection_id, status`` of the ships no AIS vessel accounts for: a
+    :data:`DARK_CANDIDATE` where AIS heard anything in the scene's footprint around its time,
+    else :data:`NO_AIS_COVERAGE`."""
+    if inputs.dark_candidates.is_empty() or inputs.dark_scenes.is_empty():
+        return pl.DataFrame(schema={"detection_id": pl.String, "status": pl.String})
+    return (
+        inputs.dark_candidates.select("detection_id", "scene_id")
+        .join(
+            inputs.dark_scenes.select(
+                "scene_id",
+                pl.when(pl.col("ais_positions_nearby") > 0)
+                .then(pl.lit(DARK_CANDIDATE))
+                .otherwise(pl.lit(NO_AIS_COVERAGE))
+                .alias("status"),
+            ),
+            on="scene_id",
+        )
+        .select("detection_id", "status")
+    )
+
+
 def _located_detections(inputs: ReportInputs) -> pl.DataFrame:
-    """Detections of the window's scenes with a lon/lat, dark-vessel candidates first (so a
-    capped map keeps them), each with ``dark_candidate``."""
+    """Detections of the window's scenes with a lon/lat and the ``status`` of the unmatched
+    ships (null for the others), those first (so a capped map keeps them)."""
     found = _window_detections(inputs)
     if found.is_empty():
         return pl.DataFrame(schema={"lon": pl.Float64, "lat": pl.Float64})
-    dark = _column(inputs.dark_candidates, "detection_id")
     return (
         found.drop_nulls(["lon", "lat"])
-        .with_columns(dark_candidate=pl.col("detection_id").is_in(dark))
-        .sort("dark_candidate", "scene_id", "detection_id", descending=[True, False, False])
+        .join(_unmatched_status(inputs), on="detection_id", how="left")
+        .sort("status", "scene_id", "detection_id", nulls_last=True)
     )
 
 
 def _detection_markers(found: pl.DataFrame) -> list[dict[str, Any]]:
-    """Map markers of :func:`_located_detections` rows: dark-vessel candidates link to their
-    row, the others to their scene's row."""
+    """Map markers of :func:`_located_detections` rows: unmatched ships link to their row in
+    the dark-vessel section, the others to their scene's row."""
     markers = []
     for row in found.to_dicts():
-        candidate = row["dark_candidate"]
+        status = row["status"]
         markers.append(
             {
                 "detection_id": row["detection_id"],
@@ -542,19 +573,15 @@ def _detection_markers(found: pl.DataFrame) -> list[dict[str, Any]]:
                 "class": row["class"],
                 "lon": round(row["lon"], 6),
                 "lat": round(row["lat"], 6),
-                "dark_candidate": candidate,
+                "status": status,
                 "anchor": anchor("dv", row["detection_id"])
-                if candidate
+                if status
                 else anchor("sc", row["scene_id"]),
                 "label": f"{row['class']} {row['detection_id']} in scene {row['scene_id']}"
-                + (" (dark-vessel candidate)" if candidate else ""),
+                + (f" ({STATUS_WORDS[status]})" if status else ""),
             }
         )
     return markers
-
-
-def _column(frame: pl.DataFrame, column: str) -> list[Any]:
-    return frame[column].to_list() if column in frame.columns else []
 
 
 SERIES_LABELS = {
@@ -686,23 +713,30 @@ DARK_UNSEEN_COLUMNS = [
 
 def _dark_section(inputs: ReportInputs) -> dict[str, Any]:
     """The dark-vessel check of each scene of the window: per scene the numbers matched and
-    whether AIS heard anything there (``ais_recorded``), the candidates (with anchors) and the
-    AIS vessels without a detection; scenes not checked with the reason."""
+    whether AIS heard anything there (``ais_recorded``); the ships no AIS vessel accounts for
+    (``candidates``, with anchors and ``status``: only a :data:`DARK_CANDIDATE` where AIS was
+    recording) and the AIS vessels without a detection; scenes not checked with the reason."""
     scenes = window_scenes(inputs)
     ids = scenes["scene_id"].to_list()
     checked = _dark_rows(inputs.dark_scenes, ids, DARK_SCENE_COLUMNS)
     candidates = _dark_rows(inputs.dark_candidates, ids, DARK_CANDIDATE_COLUMNS)
+    if not candidates.is_empty():
+        candidates = candidates.join(
+            _unmatched_status(inputs), on="detection_id", how="left", maintain_order="left"
+        )
     unseen = _dark_rows(inputs.dark_unseen, ids, DARK_UNSEEN_COLUMNS)
     by_id = {row["scene_id"]: row for row in scenes.to_dicts()}
     rows = []
     for row in _records(checked, "sc", "scene_id"):
         mine = candidates.filter(pl.col("scene_id") == row["scene_id"])
         stamp = by_id[row["scene_id"]]["acquired_ts"]
+        recorded = row["ais_positions_nearby"] > 0
         row |= {
             "simulated": bool(by_id[row["scene_id"]].get("simulated")),
             "time_of_day_known": stamp.time() != time(),
-            "ais_recorded": row["ais_positions_nearby"] > 0,
-            "candidates": mine.height,
+            "ais_recorded": recorded,
+            "unmatched": mine.height,
+            "candidates": mine.height if recorded else 0,
             "near_shore_candidates": mine["near_shore"].fill_null(False).sum(),
             "unseen": unseen.filter(pl.col("scene_id") == row["scene_id"]).height,
         }

@@ -15,11 +15,17 @@ from html import escape
 from typing import Any
 
 from harborwatch import __version__
-from harborwatch.report.document import DARK_CANDIDATE_COLUMNS, DARK_UNSEEN_COLUMNS
+from harborwatch.report.document import (
+    DARK_CANDIDATE,
+    DARK_CANDIDATE_COLUMNS,
+    DARK_UNSEEN_COLUMNS,
+    NO_AIS_COVERAGE,
+)
 from harborwatch.report.svg import (
     DARK_COLOUR,
     DETECTION_COLOUR,
     EVENT_COLOURS,
+    UNCOVERED_COLOUR,
     counts_chart,
     map_svg,
     series_chart,
@@ -116,6 +122,7 @@ DARK_SCENE_COLUMNS = [
     "acquired_ts",
     "simulated",
     "ships",
+    "unmatched",
     "candidates",
     "ais_in_scene",
     "unseen",
@@ -208,7 +215,7 @@ def _header(document: dict[str, Any]) -> str:
         f" · {_e(window['from'])} to {_e(window['to'])} (UTC days) · "
         f"{len(document['events'])} events, {len(document['assessments'])} changes of level, "
         f"{len(document['claims'])} claims, {len(document['imagery']['scenes'])} scenes, "
-        f"{len(document['dark_vessels']['candidates'])} dark-vessel candidates</p>",
+        f"{_dark_candidates(document)} dark-vessel candidates</p>",
         '<nav><a href="#assessment">Assessment</a><a href="#map">Map</a>'
         '<a href="#timeline">Timeline</a><a href="#imagery">Imagery</a>'
         '<a href="#dark-vessels">Dark vessels</a><a href="#events">Events</a>'
@@ -272,11 +279,12 @@ def _map(document: dict[str, Any]) -> str:
         for k in kinds
     )
     found = section["detections"]
-    for label, colour, dark in (
-        ("imagery detection", DETECTION_COLOUR, False),
-        ("dark-vessel candidate (imagery, no AIS)", DARK_COLOUR, True),
+    for label, colour, status in (
+        ("imagery detection", DETECTION_COLOUR, None),
+        ("dark-vessel candidate (no AIS while AIS heard others)", DARK_COLOUR, DARK_CANDIDATE),
+        ("ship without AIS where AIS heard nothing", UNCOVERED_COLOUR, NO_AIS_COVERAGE),
     ):
-        if any(m["dark_candidate"] == dark for m in found):
+        if any(m["status"] == status for m in found):
             legend += f'<span class="swatch square" style="background:{colour}"></span>{label}'
     notes = [] if section["land"] else ["no land polygons (give --geo-dir)"]
     notes.append(f"{len(section['tracks'])} tracks, {len(section['events'])} events at the site")
@@ -338,8 +346,8 @@ def _dark(document: dict[str, Any], anchors: dict[str, str]) -> str:
         "the scene time; a detection with no AIS vessel within the gate is a candidate only "
         "where AIS heard vessels inside the footprint within 1 h of the scene time.</p>",
         _table(dark["scenes"], ["scene_id", *DARK_SCENE_COLUMNS], anchors, keyed=False),
-        "<h3>Candidates: ship detections without AIS</h3>",
-        _table(dark["candidates"], DARK_CANDIDATE_COLUMNS[1:], anchors),
+        "<h3>Ship detections no AIS vessel accounts for</h3>",
+        _table(dark["candidates"], [*DARK_CANDIDATE_COLUMNS[1:], "status"], anchors),
         "<h3>AIS vessels inside a scene without a detection</h3>",
         _table(dark["unseen"], DARK_UNSEEN_COLUMNS, anchors, keyed=False),
     ]
@@ -347,6 +355,11 @@ def _dark(document: dict[str, Any], anchors: dict[str, str]) -> str:
         skipped = "; ".join(f"{row['scene_id'][0]}: {row['reason']}" for row in dark["not_checked"])
         parts.append(f'<p class="note">Scenes not checked: {_e(skipped)}.</p>')
     return _section("dark-vessels", "Dark-vessel candidates", "".join(parts))
+
+
+def _dark_candidates(document: dict[str, Any]) -> int:
+    """Ships without AIS where AIS heard others: the dark-vessel candidates proper."""
+    return sum(c["status"] == DARK_CANDIDATE for c in document["dark_vessels"]["candidates"])
 
 
 def _table(

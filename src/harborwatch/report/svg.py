@@ -48,7 +48,12 @@ EVENT_COLOURS = {
 DETECTION_COLOUR = "#ffd21f"
 """Imagery detections on the map (squares)."""
 DARK_COLOUR = "#e6007e"
-"""Dark-vessel candidates on the map (squares): ship detections no AIS vessel accounts for."""
+"""Dark-vessel candidates on the map (squares): ship detections no AIS vessel accounts for
+where AIS heard other vessels."""
+UNCOVERED_COLOUR = "#8a8a8a"
+"""Ship detections no AIS vessel accounts for where AIS heard nothing (AIS cannot tell)."""
+MARKER_COLOURS = {None: DETECTION_COLOUR, "dark_candidate": DARK_COLOUR}
+"""Square colour by marker ``status`` (others: :data:`UNCOVERED_COLOUR`)."""
 MAP_WIDTH_PX, MAP_MAX_HEIGHT_PX = 900.0, 620.0
 CHART_WIDTH_PX, CHART_HEIGHT_PX = 900.0, 170.0
 _PAD = (46.0, 34.0, 26.0, 26.0)  # chart padding: left, right, top, bottom
@@ -129,12 +134,12 @@ def map_svg(section: dict[str, Any]) -> str:
 
 
 def _detection_marks(p: _Projection, markers: Sequence[dict[str, Any]]) -> list[str]:
-    """Small squares at imagery detections, dark-vessel candidates in their own colour and
-    drawn last (on top), each linking to its row."""
+    """Small squares at imagery detections, ships without AIS in their own colours and drawn
+    last (on top), each linking to its row."""
     parts = []
-    for marker in sorted(markers, key=lambda m: bool(m["dark_candidate"])):
+    for marker in sorted(markers, key=lambda m: m["status"] is not None):
         ((x, y),) = p.xy([[marker["lon"], marker["lat"]]])
-        colour = DARK_COLOUR if marker["dark_candidate"] else DETECTION_COLOUR
+        colour = MARKER_COLOURS.get(marker["status"], UNCOVERED_COLOUR)
         parts.append(
             f'<a href="#{_e(marker["anchor"])}"><rect class="detection mark" x="{x - 2.5:.1f}" '
             f'y="{y - 2.5:.1f}" width="5" height="5" fill="{colour}" stroke="#222" '
