@@ -17,7 +17,6 @@ from typing import Any
 from harborwatch import __version__
 from harborwatch.report.document import (
     DARK_CANDIDATE,
-    DARK_CANDIDATE_COLUMNS,
     DARK_UNSEEN_COLUMNS,
     NO_AIS_COVERAGE,
 )
@@ -128,6 +127,16 @@ DARK_SCENE_COLUMNS = [
     "unseen",
     "ais_vessels_nearby",
     "ais_recorded",
+]
+CANDIDATE_TABLE_COLUMNS = [
+    "scene_id",
+    "lon",
+    "lat",
+    "length_m",
+    "near_shore",
+    "nearest_ais_m",
+    "nearest_vessel_id",
+    "status",
 ]
 DEGREE_COLUMNS = ("lon", "lat")
 """Shown to five decimals (about a metre), not to four significant digits."""
@@ -347,7 +356,7 @@ def _dark(document: dict[str, Any], anchors: dict[str, str]) -> str:
         "where AIS heard vessels inside the footprint within 1 h of the scene time.</p>",
         _table(dark["scenes"], ["scene_id", *DARK_SCENE_COLUMNS], anchors, keyed=False),
         "<h3>Ship detections no AIS vessel accounts for</h3>",
-        _table(dark["candidates"], [*DARK_CANDIDATE_COLUMNS[1:], "status"], anchors),
+        _table(dark["candidates"], CANDIDATE_TABLE_COLUMNS, anchors),
         "<h3>AIS vessels inside a scene without a detection</h3>",
         _table(dark["unseen"], DARK_UNSEEN_COLUMNS, anchors, keyed=False),
     ]
@@ -377,29 +386,23 @@ def _table(
     body = []
     for row in rows:
         if not keyed:
-            cells = [_cell(_degrees(row, c), anchors) for c in columns]
+            cells = [_cell(row.get(c), anchors, c) for c in columns]
             body.append(f"<tr>{''.join(cells)}</tr>")
             continue
         key = row.get("anchor")
         keys = ("event_id", "assessment_id", "claim_id", "detection_id", "scene_id")
         ident = next((row[k] for k in keys if k in row), "")
-        cells = [f"<td>{_e(ident)}</td>", *(_cell(_degrees(row, c), anchors) for c in columns)]
+        cells = [f"<td>{_e(ident)}</td>", *(_cell(row.get(c), anchors, c) for c in columns)]
         attribute = f' id="{_e(key)}"' if key else ""
         body.append(f"<tr{attribute}>{''.join(cells)}</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
-def _degrees(row: dict[str, Any], column: str) -> Any:
-    """``row[column]``, longitudes and latitudes as text of five decimals."""
-    value = row.get(column)
-    if column in DEGREE_COLUMNS and isinstance(value, float):
-        return f"{value:.5f}"
-    return value
-
-
-def _cell(value: Any, anchors: dict[str, str]) -> str:
+def _cell(value: Any, anchors: dict[str, str], column: str = "") -> str:
     if value is None:
         return "<td></td>"
+    if column in DEGREE_COLUMNS and isinstance(value, float):
+        return f"<td>{value:.5f}</td>"
     if isinstance(value, list):
         return "<td>" + " ".join(_link(v, anchors) for v in value) + "</td>"
     if isinstance(value, float):
