@@ -227,10 +227,14 @@ def test_santa_barbara_week_next_port(santa_barbara: tuple[pl.DataFrame, ...]) -
     assert figures["top1"] >= 0.55
     assert figures["top3"] >= 0.72
     assert figures["median_eta_error_h"] <= 2.0
+    # Probabilities mean what they say: the top candidate's averages within 0.1 of how often
+    # it is right, on the days the temperature was chosen on and on the held-out days.
+    assert abs(figures["mean_top1_probability"] - figures["top1"]) <= 0.1
     # The weights were chosen on departures before June 4: the later ones are held out.
     held_out = forecast_figures(cases.filter(pl.col("at") >= datetime(2018, 6, 4, tzinfo=UTC)))
     assert held_out["n_departures"] >= 100
     assert held_out["top1"] >= 0.6 and held_out["top3"] >= 0.8
+    assert abs(held_out["mean_top1_probability"] - held_out["top1"]) <= 0.12
     # Not only returns: voyages to another port are in the top 3 more often than not.
     onward = cases.filter(pl.col("from_key") != pl.col("next_key"))
     assert onward.height >= 60 and (onward["hit_rank"] <= 3).sum() >= 0.5 * onward.height

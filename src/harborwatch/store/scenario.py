@@ -48,8 +48,10 @@ FORECAST_TIMES = {
 }
 """Forecast times: 5 h after SPARTA leaves, a day after both pass Gibraltar (8 Feb), hours after
 both pass the Strait of Dover (13 Feb 12-15 h)."""
-_FORECAST_COLUMNS = ("vessel", "when", "at", "rank", "port_name", "eta_ts", "distance_km")
-"""The forecast columns the report shows (probabilities are left out: see docs/SCENARIO.md)."""
+_FORECAST_COLUMNS = (
+    "vessel", "when", "at", "rank", "port_name", "probability", "eta_ts", "distance_km"
+)  # fmt: skip
+"""The forecast columns the report shows."""
 IMAGE_PLACE = (
     "DOTA v1.0 tile P1888 (Google Earth; a bus and truck yard, place not published by DOTA)"
 )
