@@ -124,7 +124,7 @@ def hostile_nmea() -> str:
 # --------------------------------------------------------------------------- in-memory inputs
 
 
-def _event(
+def event_row(
     kind: str,
     vessel: str,
     start: datetime,
@@ -161,7 +161,7 @@ def _events() -> pl.DataFrame:
         present = ["273000001", "273000003", "273000004"] if day < 10 else ["273000001"]
         for vessel in present:
             rows.append(
-                _event(
+                event_row(
                     "site_presence",
                     vessel,
                     start + timedelta(days=day, hours=1),
@@ -171,10 +171,10 @@ def _events() -> pl.DataFrame:
                 )
             )
     rows.append(
-        _event("ais_gap", "273000001", T0 + timedelta(days=3), 30, 35.80, 34.95, confidence=2)
+        event_row("ais_gap", "273000001", T0 + timedelta(days=3), 30, 35.80, 34.95, confidence=2)
     )
     rows.append(
-        _event(
+        event_row(
             "port_visit",
             "273000002",
             T0 + timedelta(days=4),
@@ -186,7 +186,7 @@ def _events() -> pl.DataFrame:
         )
     )
     rows.append(
-        _event(
+        event_row(
             "port_visit",
             "273000002",
             T0 + timedelta(days=6),

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
 import pytest
 from report_html import assert_inert, assert_links_resolve, read_page
-from report_inputs import HOSTILE_DESTINATION, HOSTILE_NAME
+from report_inputs import HOSTILE_DESTINATION, HOSTILE_NAME, PIERS, T0, event_row
 
 from harborwatch.fusion.timeline import confidence_of
 from harborwatch.report import (
     CONFIDENCE_SCALE,
+    ReportConfig,
     ReportInputs,
     build_report,
     confidence_word,
@@ -162,3 +164,27 @@ def test_window_limits_events_and_scenes(rich_inputs: ReportInputs) -> None:
     here = [e for e in document["events"] if e["at_site"]]
     assert here and all(e["start_ts"] < "2025-01-27" and e["end_ts"] >= "2025-01-25" for e in here)
     assert document["imagery"]["scenes"] == []
+
+
+def test_busy_traffic_is_summed_up_per_kind(rich_inputs: ReportInputs) -> None:
+    """With no room for one sentence per vessel, the vessels off the watchlist are summed up per
+    kind of event ("Other vessels: N port visits by M vessels ..."), citing every one of their
+    events; the watchlist vessels keep their own sentences."""
+    traffic = [
+        event_row(kind, vessel, T0 + timedelta(days=day, hours=i), 3 + i, *PIERS)
+        for i, vessel in enumerate(("211000001", "211000002", "211000003"))
+        for day, kind in ((1, "port_visit"), (2, "port_visit"), (3, "loitering"))
+    ]
+    events = pl.concat([rich_inputs.events, pl.DataFrame(traffic)], how="diagonal_relaxed")
+    inputs = dataclasses.replace(rich_inputs, events=events)
+    document = build_report(inputs, ReportConfig(max_event_statements=2))
+    sums = [s for s in document["statements"] if s["text"].startswith("Other vessels: ")]
+    assert [s["text"].split(" near ")[0] for s in sums] == [
+        "Other vessels: 6 port visits by 3 vessels",
+        "Other vessels: 3 loitering episodes by 3 vessels",
+    ]
+    assert all(s["word"] is None for s in sums)
+    cited = sorted(ev["id"] for s in sums for ev in s["evidence"])
+    assert cited == sorted(row["event_id"] for row in traffic)
+    own = [s for s in document["statements"] if "was very likely at Tartus" in s["text"]]
+    assert len(own) == 2, "the watchlist vessels keep their own sentences, up to the limit"

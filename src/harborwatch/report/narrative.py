@@ -39,6 +39,16 @@ _EVENT_GROUPS = {
     "identity_change": "changed its declared identity near {site} {n} times",
     "voyage_change": "changed its declared destination near {site} {n} times",
 }
+_TRAFFIC_NOUNS = {
+    "site_presence": "stays",
+    "port_visit": "port visits",
+    "ais_gap": "AIS gaps",
+    "encounter": "encounters",
+    "loitering": "loitering episodes",
+    "spoofing": "spoofing episodes",
+    "identity_change": "identity changes",
+    "voyage_change": "destination changes",
+}
 _CLAIM_PREDICATES = {
     "port_visit": "called at {site}",
     "departure": "left {site}",
@@ -118,9 +128,11 @@ def _simulated(document: dict[str, Any]) -> list[Statement]:
 def _event_statements(
     document: dict[str, Any], site: str, anchors: dict[str, str], limit: int
 ) -> list[Statement]:
-    """One sentence per vessel and kind of event at the site (watchlist vessels first, then by
-    first time), at most ``limit``. Several events of one kind read "N times between ...",
-    hedged by the strongest of them: it is at least that likely that one of them happened."""
+    """One sentence per vessel and kind of event at the site, watchlist vessels first, then by
+    first time, at most ``limit``. Several events of one kind read "N times between ...",
+    hedged by the strongest of them: it is at least that likely that one of them happened.
+    When the vessels off the watchlist would not fit in the sentences left, they are summed up
+    instead: one sentence per kind of event (a busy port's traffic is not a finding each)."""
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for event in document["events"]:
         if event["at_site"]:
@@ -129,17 +141,52 @@ def _event_statements(
         groups.values(),
         key=lambda g: (g[0].get("watchlist_entry") is None, g[0]["start_ts"] or ""),
     )
-    statements = []
-    for events in ordered[:limit]:
-        level = max(e.get("confidence") or 1 for e in events)
-        text, word = hedged(events[0]["vessel"], _event_predicate(events, site), level)
-        ids = [e["event_id"] for e in events]
-        statements.append(_statement(text + ".", word, ids, anchors, level))
-    if len(ordered) > limit:
-        rest = sum(len(g) for g in ordered[limit:])
+    watched = [g for g in ordered if g[0].get("watchlist_entry") is not None]
+    others = ordered[len(watched) :]
+    room = max(limit - len(watched), 0)
+    statements = [_vessel_statement(events, site, anchors) for events in watched[:limit]]
+    if len(others) <= room:
+        return statements + [_vessel_statement(events, site, anchors) for events in others]
+    if len(watched) > limit:
+        rest = sum(len(g) for g in watched[limit:])
         statements.append(
-            _statement(f"{rest} more events at {site} are in the event table.", None, [], anchors)
+            _statement(
+                f"{rest} more events of watchlist vessels at {site} are in the event table.",
+                None,
+                [],
+                anchors,
+            )
         )
+    return statements + _traffic_statements(others, site, anchors)
+
+
+def _vessel_statement(
+    events: list[dict[str, Any]], site: str, anchors: dict[str, str]
+) -> Statement:
+    level = max(e.get("confidence") or 1 for e in events)
+    text, word = hedged(events[0]["vessel"], _event_predicate(events, site), level)
+    return _statement(text + ".", word, [e["event_id"] for e in events], anchors, level)
+
+
+def _traffic_statements(
+    groups: list[list[dict[str, Any]]], site: str, anchors: dict[str, str]
+) -> list[Statement]:
+    """Per kind of event, how many the other vessels had at the site, when, and how long they
+    lasted: counts of detections (each with its own confidence in the table), not a judgement."""
+    by_kind: dict[str, list[list[dict[str, Any]]]] = {}
+    for events in groups:
+        by_kind.setdefault(events[0]["event_type"], []).append(events)
+    statements = []
+    for kind, vessel_groups in by_kind.items():
+        events = sorted((e for g in vessel_groups for e in g), key=lambda e: e["start_ts"] or "")
+        hours = sorted(e.get("duration_h") or 0.0 for e in events)
+        noun = _TRAFFIC_NOUNS.get(kind, kind + " events")
+        text = (
+            f"Other vessels: {len(events)} {noun} by {len(vessel_groups)} vessels near {site} "
+            f"between {_when(events[0]['start_ts'])} and {_when(events[-1]['end_ts'])} "
+            f"(median {_number(hours[len(hours) // 2])} h)."
+        )
+        statements.append(_statement(text, None, [e["event_id"] for e in events], anchors))
     return statements
 
 
