@@ -27,7 +27,7 @@ import polars as pl
 from harborwatch.config import EncounterConfig
 from harborwatch.events.base import DetectionContext, EventType, finish_events
 from harborwatch.events.gaps import US_PER_H, UsablePoints
-from harborwatch.geo.distance import haversine_m
+from harborwatch.geo.distance import METRES_PER_DEG_LAT, haversine_m
 
 RULE = (
     "two vessels within max_distance_m on a common time_bin_min grid for at least "
@@ -35,8 +35,6 @@ RULE = (
     "from an anchorage; silences up to max_bin_gap_min bridged"
 )
 
-M_PER_DEG_LAT = 111_195.0
-"""Great-circle metres per degree of latitude on the mean Earth sphere."""
 
 _ATTRIBUTES = (
     "median_distance_m",
@@ -124,7 +122,7 @@ def _vessel_bins(pts: UsablePoints, config: EncounterConfig) -> pl.DataFrame:
 def _cells(lon: pl.Expr, lat: pl.Expr, band_offset: int, config: EncounterConfig) -> pl.Expr:
     """Cell key (band, longitude step) of a position, looked up in the band ``band_offset``
     rows away from its own, so neighbours are found across bands of different widths."""
-    dlat = config.max_distance_m / M_PER_DEG_LAT
+    dlat = config.max_distance_m / METRES_PER_DEG_LAT
     band = (lat / dlat).floor().cast(pl.Int64) + band_offset
     poleward = pl.max_horizontal((band * dlat).abs(), ((band + 1) * dlat).abs()).clip(0.0, 89.0)
     dlon = dlat / poleward.radians().cos()

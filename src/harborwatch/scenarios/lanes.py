@@ -18,11 +18,10 @@ import polars as pl
 import searoute
 
 from harborwatch.config import NM_M
-from harborwatch.geo.distance import haversine_m
+from harborwatch.geo.distance import METRES_PER_DEG_LAT, haversine_m
 
 UNDER_WAY, AT_ANCHOR, MOORED = 0, 1, 5
 """AIS navigational status codes."""
-_M_PER_DEG = 111_320.0
 _LEG_COLUMNS = {
     "ts": pl.Int64,
     "lon": pl.Float64,
@@ -67,7 +66,7 @@ def _times(start_s: float, end_s: float, interval_s: tuple[float, float], rng: n
 
 def _noisy(lon: np.ndarray, lat: np.ndarray, noise_m: float, rng: np.random.Generator
            ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    scale = noise_m / _M_PER_DEG
+    scale = noise_m / METRES_PER_DEG_LAT
     return (
         lon + rng.normal(0.0, scale, lon.size) / np.cos(np.radians(lat)),
         lat + rng.normal(0.0, scale, lat.size),
@@ -141,8 +140,8 @@ def drift(
     wander = radius_m * np.sin(np.cumsum(rng.normal(0.0, 0.02, ts.size)))
     east = wander * np.sin(angle)
     north = wander * np.cos(angle)
-    lat = point[1] + north / _M_PER_DEG
-    lon = point[0] + east / (_M_PER_DEG * np.cos(np.radians(point[1])))
+    lat = point[1] + north / METRES_PER_DEG_LAT
+    lon = point[0] + east / (METRES_PER_DEG_LAT * np.cos(np.radians(point[1])))
     sog = rng.uniform(0.3, 1.5, ts.size)
     return _leg(ts, lon, lat, sog, _course_deg(lon, lat), AT_ANCHOR)
 
@@ -160,8 +159,9 @@ def circle(
     ``2 pi radius / speed``: about 2 h at 900 m and 1.4 kn)."""
     ts = _times(start_s, end_s, reporting.underway_s, rng)
     angle = (ts - start_s) * speed_knots * NM_M / 3600.0 / radius_m
-    lat = centre[1] + radius_m * np.cos(angle) / _M_PER_DEG
-    lon = centre[0] + radius_m * np.sin(angle) / (_M_PER_DEG * np.cos(np.radians(centre[1])))
+    lat = centre[1] + radius_m * np.cos(angle) / METRES_PER_DEG_LAT
+    metres_per_deg_lon = METRES_PER_DEG_LAT * np.cos(np.radians(centre[1]))
+    lon = centre[0] + radius_m * np.sin(angle) / metres_per_deg_lon
     lon, lat = _noisy(lon, lat, reporting.noise_m, rng)
     sog = speed_knots + rng.normal(0.0, 0.1, ts.size)
     return _leg(ts, lon, lat, np.abs(sog), _course_deg(lon, lat), UNDER_WAY)
