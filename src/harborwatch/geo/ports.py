@@ -310,7 +310,7 @@ def _nearest_kernel(
         y = lat[i]
         if not (np.isfinite(x) and np.isfinite(y)):
             continue
-        x = ((x + 180.0) % 360.0) - 180.0
+        x = wrap_lon(x)
         cell_r = min(max(int(np.floor((y + 90.0) / cell_deg)), 0), occupied.shape[0] - 1)
         cell_c = int(np.floor((x + 180.0) / cell_deg)) % occupied.shape[1]
         if not occupied[cell_r, cell_c]:
@@ -351,6 +351,17 @@ def _nearest_kernel(
         best_row[i] = row
         if row >= 0:
             best_m[i] = _m_of_chord2(best2)
+
+
+@numba.njit(cache=True, inline="always")
+def wrap_lon(x):
+    """``((x + 180) % 360) - 180`` (a longitude into [-180, 180)), the modulo taken only when
+    ``x`` is outside: in range it leaves ``x + 180`` as it is, so the result is the same, without
+    the call Numba makes for a float modulo (as costly as a sine, per position)."""
+    shifted = x + 180.0
+    if not 0.0 <= shifted < 360.0:
+        shifted = shifted % 360.0
+    return shifted - 180.0
 
 
 @numba.njit(cache=True, inline="always")

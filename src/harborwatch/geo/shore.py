@@ -41,7 +41,7 @@ import numpy as np
 import shapely
 
 from harborwatch.errors import InputError
-from harborwatch.geo.ports import EARTH_RADIUS_M, unit_vectors
+from harborwatch.geo.ports import EARTH_RADIUS_M, unit_vectors, wrap_lon
 
 CORNER_DEG = 0.1
 """Spacing of the corner grid and the land-state raster."""
@@ -560,7 +560,7 @@ def _lookup_kernel(
         if not (np.isfinite(x) and np.isfinite(y)):
             dist[i] = np.nan
             continue
-        x = ((x + 180.0) % 360.0) - 180.0
+        x = wrap_lon(x)
         y = min(max(y, -90.0), 90.0)
         r = min(int(np.floor((y + 90.0) / CORNER_DEG)), n_rows - 1)
         c = int(np.floor((x + 180.0) / CORNER_DEG)) % n_cols
