@@ -205,3 +205,9 @@ def test_days_the_ais_data_does_not_cover_are_not_counted_as_zero() -> None:
     assert result.select("series", "date", "before", "after").rows() == [
         ("vessels_present", date(2024, 12, 11), 3.0, 0.0)
     ]
+    # gaps ending on the 2nd began up to 6 h before it, still inside the recording: counted;
+    # gaps ending on the 3rd of a recording that starts on the 3rd could not be seen: not counted
+    late = coverage.with_columns(pl.lit(_ts(3, 0)).alias("start_ts"))
+    ends = site_timeline(SITE, events, _counts([], []), START, date(2024, 12, 5), coverage=late)
+    assert ends["gaps_ended"].to_list() == [None, None, None, 0, 0]
+    assert ends["gaps_began"].to_list() == [None, None, 0, 0, 0]

@@ -29,8 +29,8 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from harborwatch.config import NM_M
-from harborwatch.events.base import EventType, empty_frame
+from harborwatch.config import NM_M, GapConfig
+from harborwatch.events.base import US_PER_H, EventType, empty_frame
 from harborwatch.geo.distance import haversine_m
 from harborwatch.geo.sites import site_membership
 from harborwatch.schemas import ASSESSMENTS, SITES
@@ -63,6 +63,7 @@ class TimelineConfig:
     max_changes: int = 5  # per series: binary segmentation stops after this many
     seed: int = 0  # permutations are seeded: a re-run gives the same assessments
     min_day_coverage: float = 0.95  # AIS recording this share of a day: its counts are whole
+    min_gap_h: float = GapConfig.min_gap_h  # a gap ending in a day began this long before it
 
 
 def site_timeline(
@@ -98,15 +99,14 @@ def site_timeline(
             pl.col(ids).fill_null(pl.lit([], pl.List(pl.String))),
         )
     if coverage is not None:
-        recorded = _recorded_days(days, coverage, config.min_day_coverage)
-        timeline = (
-            timeline.join(recorded, on="date", how="left")
-            .with_columns(
-                pl.when(pl.col("_recorded")).then(pl.col(series)).alias(series)
-                for series in EVENT_SERIES
+        for series in EVENT_SERIES:
+            lead_h = config.min_gap_h if series == "gaps_ended" else 0.0
+            recorded = _recorded_days(days, coverage, config.min_day_coverage, lead_h)
+            timeline = (
+                timeline.join(recorded, on="date", how="left")
+                .with_columns(pl.when(pl.col("_recorded")).then(pl.col(series)).alias(series))
+                .drop("_recorded")
             )
-            .drop("_recorded")
-        )
     return timeline.join(_imagery_days(site, counts), on="date", how="left").sort("date")
 
 
@@ -123,17 +123,21 @@ def site_evidence_days(
     return pl.concat(frames)["date"].drop_nulls().unique().sort()
 
 
-def _recorded_days(days: pl.DataFrame, coverage: pl.DataFrame, min_share: float) -> pl.DataFrame:
+def _recorded_days(
+    days: pl.DataFrame, coverage: pl.DataFrame, min_share: float, lead_h: float = 0.0
+) -> pl.DataFrame:
     """``date, _recorded``: whether one coverage window holds at least ``min_share`` of the
-    day."""
-    day_start = pl.col("date").cast(pl.Datetime("us", "UTC"))
-    overlap = pl.min_horizontal("end_ts", day_start + pl.duration(days=1)) - pl.max_horizontal(
-        "start_ts", day_start
-    )
+    day and of the ``lead_h`` hours before it (a gap ending on the first recorded day began
+    before the recording: it cannot be seen to end, so that day under-counts ends)."""
+    lead = pl.duration(microseconds=round(lead_h * US_PER_H))
+    span_start = pl.col("date").cast(pl.Datetime("us", "UTC")) - lead
+    span_end = pl.col("date").cast(pl.Datetime("us", "UTC")) + pl.duration(days=1)
+    overlap = pl.min_horizontal("end_ts", span_end) - pl.max_horizontal("start_ts", span_start)
+    span_us = (24.0 + lead_h) * US_PER_H
     share = (
         days.join(coverage.select("start_ts", "end_ts"), how="cross")
         .group_by("date")
-        .agg(((overlap.dt.total_microseconds() / 86_400e6).max() >= min_share).alias("_recorded"))
+        .agg(((overlap.dt.total_microseconds() / span_us).max() >= min_share).alias("_recorded"))
     )
     return days.join(share, on="date", how="left").with_columns(
         pl.col("_recorded").fill_null(False)
