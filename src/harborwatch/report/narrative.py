@@ -181,10 +181,11 @@ def _traffic_statements(
         events = sorted((e for g in vessel_groups for e in g), key=lambda e: e["start_ts"] or "")
         hours = sorted(e.get("duration_h") or 0.0 for e in events)
         noun = _TRAFFIC_NOUNS.get(kind, kind + " events")
+        median_h = hours[len(hours) // 2]
+        lasting = f" (median {_number(median_h)} h)" if median_h > 0 else ""
         text = (
             f"Other vessels: {len(events)} {noun} by {len(vessel_groups)} vessels near {site} "
-            f"between {_when(events[0]['start_ts'])} and {_when(events[-1]['end_ts'])} "
-            f"(median {_number(hours[len(hours) // 2])} h)."
+            f"between {_when(events[0]['start_ts'])} and {_when(events[-1]['end_ts'])}{lasting}."
         )
         statements.append(_statement(text, None, [e["event_id"] for e in events], anchors))
     return statements
