@@ -590,7 +590,21 @@ def _lookup_kernel(
                 x, y, bound_m, segments, bucket_offsets, bucket_segments, b_rows, b_cols, candidates
             )
             memo_x, memo_y = x, y
-        d, on_land = _exact(x, y, kx, ky, segments, seg_prev, seg_next, candidates, n_candidates)
+        # The nearest candidate segment (distance, segment, where along it), then the side of it
+        # the position lies on. Written out here rather than in helpers taking the arrays: Numba
+        # counts references to the arrays an inlined function takes, atomically, and that was a
+        # third of the lookup time. The ring neighbours are read only at vertices.
+        d, s, t = np.inf, -1, 0.0
+        for k in range(n_candidates):
+            d_k, t_k = _segment_m(segments, candidates[k], x, y, kx, ky)
+            if d_k < d:
+                d, s, t = d_k, candidates[k], t_k
+        if s < 0:
+            on_land = False
+        elif 0.0 < t < 1.0:  # nearest point inside the edge: its side decides
+            on_land = _left(segments, s, x, y, kx, ky) > 0.0
+        else:
+            on_land = _vertex_land_side(segments, seg_prev, seg_next, s, t, x, y, kx, ky)
         if land_bits.shape[0] > 0:  # a land raster: its bit decides
             step = 180.0 / land_bits.shape[0]
             pr = min(int((y + 90.0) / step), land_bits.shape[0] - 1)
@@ -640,23 +654,6 @@ def _collect(x, y, bound_m, segments, bucket_offsets, bucket_segments, b_rows, b
 
 
 @numba.njit(cache=True, inline="always")
-def _exact(x, y, kx, ky, segments, seg_prev, seg_next, candidates, n_candidates):
-    """Distance to the nearest of the candidate segments (local plane around the position) and
-    whether the position is on that segment's land side."""
-    best = np.inf
-    best_seg = -1
-    best_t = 0.0
-    for k in range(n_candidates):
-        s = candidates[k]
-        d, t = _segment_m(segments, s, x, y, kx, ky)
-        if d < best:
-            best, best_seg, best_t = d, s, t
-    if best_seg < 0:
-        return np.inf, False
-    return best, _land_side(segments, seg_prev, seg_next, best_seg, best_t, x, y, kx, ky)
-
-
-@numba.njit(cache=True, inline="always")
 def _segment_m(segments, s, x, y, kx, ky):
     """Distance from (x, y) to segment ``s`` in the local plane, and where along the segment
     (0 to 1) the nearest point lies."""
@@ -685,12 +682,10 @@ def _project(segments, s, x, y, kx, ky):
 
 
 @numba.njit(cache=True, inline="always")
-def _land_side(segments, seg_prev, seg_next, s, t, x, y, kx, ky):
-    """Land lies left of every oriented edge. When the nearest point is a shared vertex, the
-    answer depends on both edges: inside both half-planes at a convex corner, either at a
-    reflex one."""
-    if 0.0 < t < 1.0:
-        return _left(segments, s, x, y, kx, ky) > 0.0
+def _vertex_land_side(segments, seg_prev, seg_next, s, t, x, y, kx, ky):
+    """Land lies left of every oriented edge. When the nearest point is a vertex (``t`` 0 or 1)
+    shared with the next or previous edge, the answer depends on both edges: inside both
+    half-planes at a convex corner, either at a reflex one."""
     into, out = (s, seg_next[s]) if t >= 1.0 else (seg_prev[s], s)
     if into < 0 or out < 0:
         return _left(segments, s, x, y, kx, ky) > 0.0
