@@ -12,7 +12,6 @@ events, so the same function runs on Dask partitions keyed by vessel.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from harborwatch.ids import row_ids
 from harborwatch.schemas import COVERAGE, EVENTS, PORTS, SITES, STATICS, WATCHLIST
 
 
@@ -127,7 +127,7 @@ def finish_events(
             pl.lit("}"),
         ).alias("evidence"),
     )
-    rows = rows.with_columns(pl.Series("event_id", _event_ids(rows, id_keys), pl.String))
+    rows = rows.with_columns(row_ids(rows, _id_keys(rows, id_keys), "event_id"))
     missing = [name for name in EVENT_COLUMNS if name not in rows.columns]
     rows = rows.with_columns(pl.lit(None).alias(name) for name in missing)
     return rows.select(pl.col(name).cast(dtype) for name, dtype in _EVENT_DTYPES.items())
@@ -139,10 +139,7 @@ def _json_object(columns: Sequence[str]) -> pl.Expr:
     return pl.struct([pl.col(name) for name in columns]).struct.json_encode()
 
 
-def _event_ids(rows: pl.DataFrame, id_keys: Sequence[str]) -> list[str]:
-    keys = ["event_type", "vessel_id", "start_ts"]
-    keys += [name for name in ("other_vessel_id", "site_id", *id_keys) if name in rows.columns]
-    text = rows.select(
-        pl.concat_str([pl.col(name).cast(pl.String).fill_null("") for name in keys], separator="|")
-    ).to_series()
-    return [hashlib.blake2b(key.encode(), digest_size=8).hexdigest() for key in text]
+def _id_keys(rows: pl.DataFrame, id_keys: Sequence[str]) -> list[str]:
+    """The columns an event's id hashes: type, vessel, start and those of the others present."""
+    optional = ("other_vessel_id", "site_id", *id_keys)
+    return ["event_type", "vessel_id", "start_ts", *(c for c in optional if c in rows.columns)]

@@ -26,7 +26,6 @@ vessels of the last sentence that named some; other references are not resolved.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -45,6 +44,7 @@ from harborwatch.events.base import EventType, empty_frame
 from harborwatch.geo.distance import EARTH_RADIUS_M
 from harborwatch.geo.sites import site_membership
 from harborwatch.geo.watchlists import normalise_vessel_name
+from harborwatch.ids import row_ids
 from harborwatch.schemas import CLAIMS
 
 CLAIM_DTYPES = empty_frame(CLAIMS).schema
@@ -263,11 +263,7 @@ def claims_frame(rows: Sequence[dict[str, Any]]) -> pl.DataFrame:
         schema={name: CLAIM_DTYPES[name] for name in _CLAIM_COLUMNS},
     )
     keys = ["entry_id", "site_id", "event_kind", "start_ts", "end_ts", "source"]
-    text = frame.select(
-        pl.concat_str([pl.col(k).cast(pl.String).fill_null("") for k in keys], separator="|")
-    ).to_series()
-    ids = [hashlib.blake2b(t.encode(), digest_size=8).hexdigest() for t in text]
-    frame = frame.with_columns(pl.Series("claim_id", ids, pl.String))
+    frame = frame.with_columns(row_ids(frame, keys, "claim_id"))
     frame = frame.unique("claim_id", keep="first", maintain_order=True)
     return frame.with_columns(
         pl.lit(None, pl.String).alias("verdict"),

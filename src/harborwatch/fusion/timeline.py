@@ -20,7 +20,6 @@ decrease is a ``drawdown``, an increase a ``buildup``.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -33,6 +32,7 @@ from harborwatch.config import NM_M, GapConfig
 from harborwatch.events.base import US_PER_H, EventType, empty_frame
 from harborwatch.geo.distance import haversine_m
 from harborwatch.geo.sites import site_membership
+from harborwatch.ids import row_ids
 from harborwatch.schemas import ASSESSMENTS, SITES
 
 ASSESSMENT_DTYPES = empty_frame(ASSESSMENTS).schema
@@ -364,14 +364,7 @@ def _assessment_rows(shifts: pl.DataFrame, site_id: str) -> pl.DataFrame:
             pl.col("p_value").round(4),
         ),
     )
-    key = pl.concat_str(
-        ["site_id", "series", pl.col("date").cast(pl.String), "kind"], separator="|"
-    )
-    rows = rows.with_columns(
-        assessment_id=key.map_elements(
-            lambda text: hashlib.blake2b(text.encode(), digest_size=8).hexdigest(), pl.String
-        )
-    )
+    rows = rows.with_columns(row_ids(rows, ["site_id", "series", "date", "kind"], "assessment_id"))
     return rows.select(pl.col(name).cast(dtype) for name, dtype in ASSESSMENT_DTYPES.items()).sort(
         "date", "series"
     )

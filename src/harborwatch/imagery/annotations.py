@@ -24,7 +24,6 @@ Formats:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -39,6 +38,7 @@ from pyproj import CRS, Transformer
 
 from harborwatch import schemas
 from harborwatch.errors import InputError
+from harborwatch.ids import stable_ids
 from harborwatch.imagery.scenes import is_georeferenced, lonlat_to_pixel, pixel_to_lonlat
 
 FORMATS = ("dota", "yolo", "yolo-obb", "coco", "geojson")
@@ -225,7 +225,7 @@ def _ids(scene_id: str, source: str, classes: list[str], wkt: list[str]) -> list
         .then(pl.format("|{}", pl.int_range(pl.len()).over("c", "w")))
         .otherwise(pl.lit(""))
     ).to_series()
-    return [hashlib.sha256(key.encode()).hexdigest()[:16] for key in unique]
+    return stable_ids(unique).to_list()
 
 
 # -- readers -------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ Output rows follow :data:`~harborwatch.schemas.CHANGES`, plus columns the eviden
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -36,6 +35,7 @@ from scipy.spatial import cKDTree
 
 from harborwatch.errors import InputError
 from harborwatch.geo.distance import EARTH_RADIUS_M
+from harborwatch.ids import row_ids
 from harborwatch.imagery.change_map import Shift, estimate_shift, is_georeferenced
 from harborwatch.imagery.scenes import lonlat_to_pixel, pixel_to_lonlat
 
@@ -336,10 +336,7 @@ def _change_rows(
 def _change_ids(rows: pl.DataFrame) -> list[str]:
     """Deterministic ids: hash of both scenes and both detections (empty when absent)."""
     keys = ("before_scene_id", "after_scene_id", "before_detection_id", "after_detection_id")
-    text = rows.select(
-        pl.concat_str([pl.col(k).cast(pl.String).fill_null("") for k in keys], separator="|")
-    ).to_series()
-    return [hashlib.blake2b(key.encode(), digest_size=8).hexdigest() for key in text]
+    return row_ids(rows, keys, "change_id").to_list()
 
 
 def summarise_changes(changes: pl.DataFrame) -> dict[str, Any]:

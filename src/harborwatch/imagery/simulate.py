@@ -17,7 +17,6 @@ The image is read whole: the labelled test images are small (DOTA tiles of a few
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.linalg import spsolve
 
 from harborwatch.errors import InputError
+from harborwatch.ids import row_ids
 from harborwatch.imagery.change_map import open_raster
 from harborwatch.imagery.scenes import is_georeferenced, read_scene_metadata
 
@@ -260,13 +260,9 @@ def _write_image(
 
 def _reissued(kept: pl.DataFrame, scene_id: str) -> pl.DataFrame:
     """The kept labels as detections of the new scene (new scene id, ids hashed from the old)."""
-    new_ids = [
-        hashlib.blake2b(f"{scene_id}|{old}".encode(), digest_size=8).hexdigest()
-        for old in kept["detection_id"].to_list()
-    ]
-    return kept.with_columns(
-        pl.Series("detection_id", new_ids, pl.String), pl.lit(scene_id).alias("scene_id")
-    )
+    keyed = kept.with_columns(pl.lit(scene_id).alias("_new_scene"))
+    new_ids = row_ids(keyed, ["_new_scene", "detection_id"], "detection_id")
+    return kept.with_columns(new_ids, pl.lit(scene_id).alias("scene_id"))
 
 
 def _manifest(

@@ -12,7 +12,6 @@ overlaps.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
@@ -24,6 +23,7 @@ import shapely
 from scipy import ndimage as ndi
 
 from harborwatch.errors import InputError
+from harborwatch.ids import stable_ids
 from harborwatch.imagery.scenes import open_scene, pixel_to_lonlat
 from harborwatch.imagery.windows import iter_windows, window_starts
 from harborwatch.schemas import DETECTIONS
@@ -311,7 +311,7 @@ def to_frame(scene_row: dict[str, Any], boxes: Boxes, source: str) -> pl.DataFra
     nulls = np.full(len(boxes), np.nan)
     lon, lat = lonlat if lonlat is not None else (nulls, nulls)
     scene_id = str(scene_row.get("scene_id") or "")
-    ids = [detection_id(scene_id, source, w) for w in wkt.tolist()]
+    ids = stable_ids(pl.Series([f"{scene_id}|{source}|{w}" for w in wkt.tolist()])).to_arrow()
     table = pa.table(
         {
             "detection_id": ids,
@@ -333,11 +333,6 @@ def to_frame(scene_row: dict[str, Any], boxes: Boxes, source: str) -> pl.DataFra
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     return frame
-
-
-def detection_id(scene_id: str, source: str, pixel_wkt: str) -> str:
-    """Deterministic id (16 hex) of a detection: the same object from the same run keeps it."""
-    return hashlib.sha256(f"{scene_id}|{source}|{pixel_wkt}".encode()).hexdigest()[:16]
 
 
 def make_config(config_type: Any, options: dict[str, Any], detector: str) -> Any:
