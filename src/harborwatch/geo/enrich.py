@@ -26,7 +26,8 @@ def annotate_geography(
         port_ids = pl.Series("port_id", [None] * len(rows), pl.String)
     else:  # one gather, null where no port is near (a null index gathers null)
         index = pl.Series(rows).set(pl.Series(rows < 0), None)
-        port_ids = geography.ports["port_id"].gather(index).alias("port_id")
+        # From one chunk: a gather across the reference table's chunks is three times slower.
+        port_ids = geography.ports["port_id"].rechunk().gather(index).alias("port_id")
     inland_m = np.where(on_land | unlocated, coast_m, 0.0)
     return points.with_columns(
         port_ids,
