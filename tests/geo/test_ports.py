@@ -17,6 +17,7 @@ from harborwatch.geo.ports import (
     load_gfw_anchorages,
     load_wpi,
     searoute_ports,
+    unit_vectors,
 )
 from harborwatch.schemas import PORTS
 
@@ -142,3 +143,19 @@ def test_track_order_does_not_change_nearest_port(data_dir: Path) -> None:
     assert np.array_equal(np.concatenate([a[1] for a in alone]), dist[sample])
     want_m = _brute_force_m(ports, lon[sample], lat[sample], 10_000.0)
     np.testing.assert_allclose(dist[sample], want_m, rtol=1e-9, atol=1e-6)
+
+
+def test_given_unit_vectors_give_the_same_answers() -> None:
+    """Unit vectors computed once (by the shore lookup) are read instead of recomputed; a
+    latitude outside [-90, 90], whose vector the shore lookup clamps, is recomputed."""
+    ports = pl.DataFrame({"lon": [0.0, 0.05, 179.99], "lat": [0.0, 0.02, 89.95]})
+    lon = np.array([0.01, 0.04, -179.99, 0.02, np.nan])
+    lat = np.array([0.0, 0.01, 89.96, 90.01, 0.0])
+    index = PortIndex(ports)
+    xyz = unit_vectors(lon, lat)
+    xyz[3] = 0.0  # what the shore lookup writes there does not matter
+    rows, dist = index.nearest(lon, lat, 10_000.0)
+    given_rows, given_dist = index.nearest(lon, lat, 10_000.0, xyz)
+    assert rows.tolist() == [0, 1, 2, 2, -1]
+    assert np.array_equal(given_rows, rows)
+    np.testing.assert_allclose(given_dist, dist, rtol=1e-12)

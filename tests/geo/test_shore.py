@@ -12,6 +12,7 @@ import shapely
 
 from harborwatch.config import NM_M
 from harborwatch.errors import InputError
+from harborwatch.geo.ports import unit_vectors
 from harborwatch.geo.shore import ShoreDistance
 
 
@@ -111,6 +112,22 @@ def test_track_order_does_not_change_answers(shore: ShoreDistance, data_dir: Pat
     )[:, :, 0].T
     np.testing.assert_allclose(alone_m, in_order_m[alone], rtol=0, atol=1e-6)
     assert np.array_equal(alone_land.astype(bool), in_order_land[alone])
+
+
+def test_lookup_writes_unit_vectors(shore: ShoreDistance) -> None:
+    """The lookup hands each located position's unit vector to the port lookup: the same as
+    unit_vectors (latitude clamped), rows without coordinates left untouched."""
+    lon = np.array([35.88, -179.5, 190.0, np.nan, 12.0])
+    lat = np.array([34.9, -60.0, 89.0, 10.0, 95.0])
+    xyz = np.full((len(lon), 3), 7.0)
+    plain = shore.lookup(lon, lat)
+    with_xyz = shore.lookup(lon, lat, xyz)
+    np.testing.assert_array_equal(with_xyz[0], plain[0])
+    np.testing.assert_array_equal(with_xyz[1], plain[1])
+    want = unit_vectors(lon, np.clip(lat, -90.0, 90.0))
+    located = ~np.isnan(lon)
+    np.testing.assert_allclose(xyz[located], want[located], rtol=0, atol=1e-12)
+    assert (xyz[~located] == 7.0).all()
 
 
 def test_nan_positions(shore: ShoreDistance) -> None:

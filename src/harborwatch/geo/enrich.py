@@ -18,8 +18,10 @@ def annotate_geography(
     +inf port distance and null shore columns. Other columns and the row order are kept."""
     lon = points["lon"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     lat = points["lat"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-    rows, port_m = geography.port_index.nearest(lon, lat, config.port_lookup_radius_m)
-    coast_m, on_land = geography.shore.lookup(lon, lat)
+    # Each position's unit vector, computed once by the shore lookup for the port lookup too.
+    unit_xyz = np.empty((len(lon), 3))
+    coast_m, on_land = geography.shore.lookup(lon, lat, unit_xyz)
+    rows, port_m = geography.port_index.nearest(lon, lat, config.port_lookup_radius_m, unit_xyz)
     # The shore lookup gives NaN distances exactly for positions without coordinates: nulls here.
     unlocated = np.isnan(coast_m)
     if geography.ports.is_empty():

@@ -191,11 +191,17 @@ class PortIndex:
         return self._buckets[max_distance_m]
 
     def nearest(
-        self, lon: np.ndarray, lat: np.ndarray, max_distance_m: float
+        self,
+        lon: np.ndarray,
+        lat: np.ndarray,
+        max_distance_m: float,
+        unit_xyz: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """For each position, the row of the nearest port in ``self.ports`` (int64, -1 when none
         lies within ``max_distance_m``) and its great-circle distance in metres (+inf when none).
-        NaN positions get -1 and +inf."""
+        NaN positions get -1 and +inf. ``unit_xyz``: the positions' unit vectors when already
+        computed (an (n, 3) array, as the shore lookup writes them), read instead of recomputed
+        (but for latitudes outside [-90, 90])."""
         if not max_distance_m > 0:
             raise InputError(f"max_distance_m must be positive, got {max_distance_m!r}")
         lon = np.ascontiguousarray(lon, dtype=np.float64)
@@ -206,6 +212,7 @@ class PortIndex:
         best_row = np.full(len(lon), -1, dtype=np.int64)
         best_m = np.full(len(lon), np.inf, dtype=np.float64)
         _nearest_kernel(
+            np.empty((0, 3)) if unit_xyz is None else unit_xyz,
             lon,
             lat,
             offsets,
@@ -282,6 +289,7 @@ def _window_deg(chord2: float, c_min: float) -> float:
 
 @numba.njit(cache=True)
 def _nearest_kernel(
+    unit_xyz: np.ndarray,
     lon: np.ndarray,
     lat: np.ndarray,
     offsets: np.ndarray,
@@ -297,6 +305,7 @@ def _nearest_kernel(
 ) -> None:
     """Fill ``best_row`` (-1 on entry) and ``best_m`` (+inf on entry) where a port is near."""
     n = lon.shape[0]
+    given_xyz = unit_xyz.shape[0] > 0
     delta_deg = np.degrees(max_distance_m / EARTH_RADIUS_M)
     max_chord2 = _chord2_of_m(max_distance_m)
     memo_chord2 = _chord2_of_m(PORT_MEMO_RADIUS_M)
@@ -315,11 +324,14 @@ def _nearest_kernel(
         cell_c = int(np.floor((x + 180.0) / cell_deg)) % occupied.shape[1]
         if not occupied[cell_r, cell_c]:
             continue
-        phi = np.radians(y)
-        lam = np.radians(x)
-        qx = np.cos(phi) * np.cos(lam)
-        qy = np.cos(phi) * np.sin(lam)
-        qz = np.sin(phi)
+        if given_xyz and -90.0 <= y <= 90.0:
+            qx, qy, qz = unit_xyz[i, 0], unit_xyz[i, 1], unit_xyz[i, 2]
+        else:
+            phi = np.radians(y)
+            lam = np.radians(x)
+            qx = np.cos(phi) * np.cos(lam)
+            qy = np.cos(phi) * np.sin(lam)
+            qz = np.sin(phi)
         moved2 = (qx - mx) ** 2 + (qy - my) ** 2 + (qz - mz) ** 2
         if n_candidates >= 0 and moved2 <= memo_chord2:
             best2, row = max_chord2, -1

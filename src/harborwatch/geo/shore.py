@@ -145,18 +145,28 @@ class ShoreDistance:
         """True where the position lies inside a land polygon (False for NaN input)."""
         return self._lookup(lon, lat)[1]
 
-    def lookup(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def lookup(
+        self, lon: np.ndarray, lat: np.ndarray, unit_xyz: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Both answers in one pass: (distance to the coast on either side, on_land). On land the
         distance says how far inland: a position a few hundred metres inside a coarse coastline
-        is a harbour the map does not draw; one 20 km inland is not."""
-        return self._lookup(lon, lat)
+        is a harbour the map does not draw; one 20 km inland is not.
 
-    def _lookup(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ``unit_xyz``, an (n, 3) array when given, receives each located position's unit vector
+        (as :func:`~harborwatch.geo.ports.unit_vectors` computes it; latitudes clamped to
+        [-90, 90]) for the port lookup to reuse; rows of positions without coordinates are left
+        as they are."""
+        return self._lookup(lon, lat, unit_xyz)
+
+    def _lookup(
+        self, lon: np.ndarray, lat: np.ndarray, unit_xyz: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         a = self._arrays
         # Outputs allocated by NumPy (huge pages for big arrays), not in the kernel: page faults
         # cost as much as the lookups of millions of positions.
         dist = np.empty(len(lon), dtype=np.float64)
         land = np.zeros(len(lon), dtype=np.bool_)
+        xyz = np.empty((0, 3)) if unit_xyz is None else unit_xyz
         _lookup_kernel(
             np.ascontiguousarray(lon, dtype=np.float64),
             np.ascontiguousarray(lat, dtype=np.float64),
@@ -171,6 +181,7 @@ class ShoreDistance:
             a["land_bits"],
             dist,
             land,
+            xyz,
         )
         return dist, land
 
@@ -542,9 +553,12 @@ def _lookup_kernel(
     land_bits: np.ndarray,
     dist: np.ndarray,
     land: np.ndarray,
+    unit_xyz: np.ndarray,
 ) -> None:
-    """Fill ``dist`` and ``land`` (all false on entry) for every position."""
+    """Fill ``dist`` and ``land`` (all false on entry) for every position, and ``unit_xyz``
+    (unless it has no rows) with each located position's unit vector."""
     n = lon.shape[0]
+    keep_xyz = unit_xyz.shape[0] > 0
     n_rows, n_cols = cell_state.shape
     b_cols = round(360.0 / BUCKET_DEG)
     b_rows = round(180.0 / BUCKET_DEG)
@@ -568,6 +582,8 @@ def _lookup_kernel(
         cos_phi = np.cos(np.radians(y))
         lam = np.radians(x)
         qx, qy, qz = cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(np.radians(y))
+        if keep_xyz:
+            unit_xyz[i, 0], unit_xyz[i, 1], unit_xyz[i, 2] = qx, qy, qz
         best2 = 4.0
         start = -1
         for rr in (r, r + 1):
