@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from harborwatch.config import NM_M, GapConfig
 from harborwatch.events.base import DetectionContext, empty_frame
-from harborwatch.events.gaps import detect_ais_gaps
+from harborwatch.events.gaps import _LAST_FRAME, UsablePoints, detect_ais_gaps
 from harborwatch.schemas import COVERAGE
 
 CTX = DetectionContext()
@@ -176,3 +176,20 @@ def test_gap_properties(tracks: dict[str, list[int]], min_gap_h: float) -> None:
     again = detect_ais_gaps(track_points(rows), covered_until(end), config)
     assert again["event_id"].to_list() == events["event_id"].to_list()
     assert events["event_id"].n_unique() == events.height
+
+
+def test_usable_points_found_once_per_frame() -> None:
+    """Detectors run one after another on one frame share its usable points (read-only); a
+    frame with other noise gets its own, and the shared arrays go with their frame."""
+    points = track_points(
+        [("1", 0.0, 0.0, 0.0, 5.0), ("1", 1.0, 0.0, 0.01, 5.0), ("2", 0.0, 0.0, 0.0, 5.0)]
+    )
+    first, again = UsablePoints(points), UsablePoints(points)
+    assert first.rows is again.rows and first.starts is again.starts
+    assert not first.rows.flags.writeable
+    noisy = points.with_columns(pl.Series("noise", [False, True, False]))
+    assert UsablePoints(noisy).rows.tolist() == [0, 2]
+    assert UsablePoints(points).rows.tolist() == [0, 1, 2]
+    assert UsablePoints(points).starts.tolist() == [True, False, True]
+    del first, again, points, noisy
+    assert not _LAST_FRAME

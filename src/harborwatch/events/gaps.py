@@ -17,6 +17,8 @@ shore distance known; open gaps one lower (their end is unknown), never below 1.
 
 from __future__ import annotations
 
+import weakref
+
 import numba
 import numpy as np
 import polars as pl
@@ -66,15 +68,26 @@ class UsablePoints:
     """The non-noise points of a ``vessel_id, ts``-sorted TRACK_POINTS frame, as NumPy arrays.
 
     Nothing is filtered or copied up front: ``rows`` indexes the usable rows of ``points``, and
-    columns are gathered on demand (strings only at the few rows that make events).
+    columns are gathered on demand (strings only at the few rows that make events). ``rows``,
+    ``ts_us`` and ``starts`` are found once per frame and shared (read-only) by the detectors
+    that run one after another on it: they are kept while the frame lives, by weak reference
+    (Polars frames are not changed in place by the pipeline).
     """
 
     def __init__(self, points: pl.DataFrame) -> None:
         self.points = points
+        held = _LAST_FRAME.get("held")
+        if held is not None and held[0]() is points:
+            self.rows, self.ts_us, self.starts = held[1]
+            return
         noise = points["noise"].fill_null(False).to_numpy()
         self.rows = np.flatnonzero(~noise)
         self.ts_us = epoch_us(points["ts"])[self.rows]
         self.starts = self.changes("vessel_id")
+        arrays = (self.rows, self.ts_us, self.starts)
+        for array in arrays:
+            array.flags.writeable = False
+        _LAST_FRAME["held"] = (weakref.ref(points, _forget), arrays)
 
     @property
     def size(self) -> int:
@@ -105,6 +118,17 @@ class UsablePoints:
     def take(self, index: np.ndarray, columns: tuple[str, ...]) -> pl.DataFrame:
         """``columns`` of the usable points at positions ``index``."""
         return self.points.select(columns)[self.rows[index]]
+
+
+_LAST_FRAME: dict[str, tuple[weakref.ref[pl.DataFrame], tuple[np.ndarray, ...]]] = {}
+"""The last frame's usable-point arrays, while that frame lives."""
+
+
+def _forget(frame: weakref.ref[pl.DataFrame]) -> None:
+    """Drop the arrays of a frame that no longer exists."""
+    held = _LAST_FRAME.get("held")
+    if held is not None and held[0] is frame:
+        del _LAST_FRAME["held"]
 
 
 @numba.njit(cache=True)
