@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import numpy as np
 import polars as pl
 from builders import T0, track_points
 from hypothesis import given, settings
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from harborwatch.config import PortVisitConfig
 from harborwatch.events.base import DetectionContext, empty_frame
-from harborwatch.events.port_visits import detect_port_visits
+from harborwatch.events.port_visits import _in_port_runs, detect_port_visits, hysteresis
 from harborwatch.schemas import PORTS
 
 PORTS_TABLE = pl.concat(
@@ -173,3 +174,25 @@ def test_visit_properties(
     again = detect_port_visits(points, CTX, config)
     assert again["event_id"].to_list() == events["event_id"].to_list()
     assert events["event_id"].n_unique() == events.height
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    dist=st.lists(st.sampled_from([100.0, 1_500.0, 5_000.0, float("nan")]), max_size=40),
+    vessel_of=st.lists(st.integers(0, 2), max_size=40),
+)
+def test_in_port_runs_match_the_array_formulation(dist: list[float], vessel_of: list[int]) -> None:
+    """The one-pass kernel gives what hysteresis and neighbour comparisons give, for points
+    inside, between and beyond the radii (or unknown), across vessel boundaries."""
+    d = np.array(dist)
+    vessels = np.sort(np.resize(np.array(vessel_of or [0]), d.size))
+    starts = np.diff(vessels, prepend=-1) != 0
+    ends = np.append(starts[1:], True)
+    in_port = hysteresis(d <= 1_000.0, ~(d <= 3_000.0), starts)
+    index = np.flatnonzero(in_port)
+    entering = starts[index] | (np.diff(index, prepend=-2) != 1)
+    leaving = ends[index] | (np.diff(index, append=d.size + 1) != 1)
+    got = _in_port_runs(d, 1_000.0, 3_000.0, starts)
+    want = (index, entering, np.flatnonzero(entering), np.flatnonzero(leaving))
+    for got_array, want_array in zip(got, want, strict=True):
+        assert np.array_equal(got_array, want_array)

@@ -92,6 +92,44 @@ def _hysteresis(on: np.ndarray, off: np.ndarray, resets: np.ndarray) -> np.ndarr
 
 
 @numba.njit(cache=True)
+def _in_port_runs(
+    dist: np.ndarray, entry_m: float, exit_m: float, starts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The in-port points (in port from a point within ``entry_m`` until one beyond ``exit_m``
+    or unknown, out of port at each vessel's first point otherwise: :func:`hysteresis`), then
+    per in-port point whether a visit starts there, and where among them each visit (a run of
+    consecutive in-port points of one vessel) starts and ends. One pass."""
+    n = dist.size
+    index = np.empty(n, np.int64)
+    entering = np.empty(n, np.bool_)
+    first = np.empty(n, np.int64)
+    last = np.empty(n, np.int64)
+    m = n_visits = 0
+    current = previous = False
+    for i in range(n):
+        if dist[i] <= entry_m:
+            current = True
+        elif not dist[i] <= exit_m or starts[i]:
+            current = False
+        if current:
+            enter = starts[i] or not previous
+            if enter:
+                if previous:  # the previous vessel's visit ends at its last point
+                    last[n_visits - 1] = m - 1
+                first[n_visits] = m
+                n_visits += 1
+            index[m] = i
+            entering[m] = enter
+            m += 1
+        elif previous:
+            last[n_visits - 1] = m - 1
+        previous = current
+    if previous:
+        last[n_visits - 1] = m - 1
+    return index[:m], entering[:m], first[:n_visits], last[:n_visits]
+
+
+@numba.njit(cache=True)
 def _visit_stats(
     ts: np.ndarray,
     dist: np.ndarray,
@@ -135,13 +173,9 @@ def detect_port_visits(
     pts = UsablePoints(points)
     dist = pts.values("port_distance_m")  # NaN (unknown) counts as out of port
     starts, ends = pts.starts, pts.ends()
-    in_port = hysteresis(dist <= config.entry_distance_m, ~(dist <= config.exit_distance_m), starts)
-    index = np.flatnonzero(in_port)
-    # Among the in-port points: a visit starts where the point before is not in port (or is
-    # another vessel's) and ends where the point after is not.
-    entering = starts[index] | (np.diff(index, prepend=-2) != 1)
-    leaving = ends[index] | (np.diff(index, append=pts.size + 1) != 1)
-    first, last = np.flatnonzero(entering), np.flatnonzero(leaving)
+    index, entering, first, last = _in_port_runs(
+        dist, config.entry_distance_m, config.exit_distance_m, starts
+    )
     speed = pts.values("speed_knots", index)
     stopped = hysteresis(speed < config.stop_start_knots, speed > config.stop_end_knots, entering)
     max_gap_us = round(config.max_gap_in_port_h * US_PER_H)
