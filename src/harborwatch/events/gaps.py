@@ -81,9 +81,19 @@ class UsablePoints:
             self.rows, self.ts_us, self.starts = held[1]
             return
         noise = points["noise"].fill_null(False).to_numpy()
-        self.rows = np.flatnonzero(~noise)
-        self.ts_us = epoch_us(points["ts"])[self.rows]
-        self.starts = self.changes("vessel_id")
+        n_usable = noise.size - int(np.count_nonzero(noise))
+        # NumPy's allocations (huge pages), filled in one compiled pass.
+        self.rows = np.empty(n_usable, np.int64)
+        self.ts_us = np.empty(n_usable, np.int64)
+        self.starts = np.empty(n_usable, bool)
+        _usable_rows(
+            noise,
+            epoch_us(points["ts"]),
+            points["vessel_id"].hash().to_numpy(),
+            self.rows,
+            self.ts_us,
+            self.starts,
+        )
         arrays = (self.rows, self.ts_us, self.starts)
         for array in arrays:
             array.flags.writeable = False
@@ -129,6 +139,44 @@ def _forget(frame: weakref.ref[pl.DataFrame]) -> None:
     held = _LAST_FRAME.get("held")
     if held is not None and held[0] is frame:
         del _LAST_FRAME["held"]
+
+
+@numba.njit(cache=True)
+def _usable_rows(
+    noise: np.ndarray,
+    ts_us: np.ndarray,
+    vessel_hashes: np.ndarray,
+    rows: np.ndarray,
+    usable_ts_us: np.ndarray,
+    starts: np.ndarray,
+) -> None:
+    """Fill ``rows`` with the rows without ``noise``, ``usable_ts_us`` with their times and
+    ``starts`` with whether each starts a vessel (its vessel's hash differs from the previous
+    usable row's, as :meth:`UsablePoints.changes` tells)."""
+    k = 0
+    previous = vessel_hashes[0] if noise.size else 0
+    for i in range(noise.size):
+        if noise[i]:
+            continue
+        current = vessel_hashes[i]
+        rows[k] = i
+        usable_ts_us[k] = ts_us[i]
+        starts[k] = k == 0 or current != previous
+        previous = current
+        k += 1
+
+
+@numba.njit(cache=True)
+def _gaps_after(ts_us: np.ndarray, starts: np.ndarray, min_gap_us: int) -> np.ndarray:
+    """The usable points that follow the previous point of their vessel by ``min_gap_us`` or
+    more."""
+    found = np.empty(ts_us.size, np.int64)  # untouched beyond the few gaps
+    n = 0
+    for k in range(1, ts_us.size):
+        if not starts[k] and ts_us[k] - ts_us[k - 1] >= min_gap_us:
+            found[n] = k
+            n += 1
+    return found[:n].copy()
 
 
 @numba.njit(cache=True)
@@ -181,7 +229,7 @@ def detect_ais_gaps(
     coverage = context.coverage
     if coverage.height == 0:
         coverage = coverage_windows(points, config.min_gap_h)
-    after = np.flatnonzero(~starts[1:] & (np.diff(ts) >= min_gap_us)) + 1
+    after = _gaps_after(ts, starts, min_gap_us)
     _, window_end = _bounds(pts, coverage, after - 1)
     window_start, _ = _bounds(pts, coverage, after)
     covered = (window_end >= ts[after]) | (window_start <= ts[after - 1])
