@@ -277,8 +277,10 @@ def _port_gaps(
 
 
 def _with_port_names(rows: pl.DataFrame, ports: pl.DataFrame) -> pl.DataFrame:
-    """The port's name from the reference table (null when the port is not listed)."""
-    names = ports.select("port_id", pl.col("name").alias("port_name")).unique(
+    """The port's name from the reference table (null when the port is not listed). Only the
+    visited ports are made unique: the table may list hundreds of thousands."""
+    visited = ports.filter(pl.col("port_id").is_in(rows["port_id"].drop_nulls().implode()))
+    names = visited.select("port_id", pl.col("name").alias("port_name")).unique(
         "port_id", keep="first"
     )
     return rows.join(names, on="port_id", how="left", maintain_order="left")
