@@ -320,13 +320,22 @@ def assess_site(
     coverage: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """ASSESSMENTS rows for every significant shift of every series of the site's timeline
-    (:func:`site_timeline`, whose days outside ``coverage`` are skipped).
+    (:func:`site_timeline`, whose days outside ``coverage`` are skipped)."""
+    config = config or TimelineConfig()
+    timeline = site_timeline(site, events, counts, start, end, config, coverage)
+    return assess_timeline(timeline, site["site_id"], config)
+
+
+def assess_timeline(
+    timeline: pl.DataFrame, site_id: str, config: TimelineConfig | None = None
+) -> pl.DataFrame:
+    """ASSESSMENTS rows for every significant shift of every series of a site's ``timeline``
+    (from :func:`site_timeline`).
 
     A change's evidence is the ids behind the last observation before it and the first after
     it: the events counted on those days, or the two scenes compared.
     """
     config = config or TimelineConfig()
-    timeline = site_timeline(site, events, counts, start, end, config, coverage)
     series = [*EVENT_SERIES, *(c for c in timeline.columns if c.startswith(IMAGERY_PREFIX))]
     found = []
     for column in series:
@@ -343,7 +352,7 @@ def assess_site(
         )
     if not found:
         return empty_frame(ASSESSMENTS)
-    return _assessment_rows(pl.concat(found), site["site_id"])
+    return _assessment_rows(pl.concat(found), site_id)
 
 
 def _assessment_rows(shifts: pl.DataFrame, site_id: str) -> pl.DataFrame:

@@ -25,7 +25,7 @@ import shapely
 
 from harborwatch.errors import HarborwatchError, InputError
 from harborwatch.fusion.claims import watched_vessel_ids
-from harborwatch.fusion.timeline import TimelineConfig, assess_site, site_timeline
+from harborwatch.fusion.timeline import TimelineConfig, assess_timeline, site_timeline
 from harborwatch.geo.reference import LAND_FILE
 from harborwatch.geo.watchlists import load_watchlist
 from harborwatch.imagery.change import match_objects
@@ -109,6 +109,7 @@ def gather_report_inputs(
     at_site = site_events(events, site, start, end, config)
     vessels = pick_vessels(at_site, watched, config)
     scenes = stored.scenes(store, site_id)
+    timeline = site_timeline(site, events, counts, start, end, timeline_config, coverage)
     inputs = ReportInputs(
         site=site,
         start=start,
@@ -117,8 +118,8 @@ def gather_report_inputs(
         positions=_positions(con, vessels, start, end),
         statics=statics,
         watched=watched,
-        timeline=site_timeline(site, events, counts, start, end, timeline_config, coverage),
-        assessments=assess_site(site, events, counts, start, end, timeline_config, coverage),
+        timeline=timeline,
+        assessments=assess_timeline(timeline, site_id, timeline_config),
         counts=counts,
         scenes=scenes,
         claims=_frame(con.sql("SELECT * FROM claims").to_arrow_table()),
