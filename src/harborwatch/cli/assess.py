@@ -8,18 +8,19 @@ from pathlib import Path
 import click
 
 from harborwatch.cli import output
-from harborwatch.cli.options import parse_day, site_window_options, store_option
+from harborwatch.cli.options import (
+    parse_day,
+    site_window_options,
+    sites_option,
+    store_option,
+)
 from harborwatch.store import Store
 from harborwatch.store.site import assess_stored_site, site_row
 
 
 @click.command("assess")
 @site_window_options
-@click.option(
-    "--sites",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Sites file: the site's shape places port visits and gaps (else event site ids only).",
-)
+@sites_option("the site's shape places port visits and gaps (else event site ids only).")
 @store_option
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True

@@ -13,7 +13,7 @@ import polars as pl
 import yaml
 
 from harborwatch.cli import output
-from harborwatch.cli.options import store_option
+from harborwatch.cli.options import sites_option, store_option, watchlist_option
 from harborwatch.errors import InputError
 from harborwatch.fusion.claims import extract_claims, load_claims, parse_claims
 from harborwatch.geo.sites import load_sites
@@ -32,20 +32,8 @@ def claims_group() -> None:
 
 @claims_group.command("extract")
 @click.argument("article", type=_FILE)
-@click.option(
-    "--sites",
-    type=_FILE,
-    envvar="HARBORWATCH_SITES",
-    required=True,
-    help="Sites file: the place gazetteer (default $HARBORWATCH_SITES).",
-)
-@click.option(
-    "--watchlist",
-    type=_FILE,
-    envvar="HARBORWATCH_WATCHLIST",
-    required=True,
-    help="Watchlist: the vessel gazetteer (default $HARBORWATCH_WATCHLIST).",
-)
+@sites_option("the place gazetteer.", required=True)
+@watchlist_option("the vessel gazetteer.", required=True)
 @click.option("--source", help="Who says it: outlet, author or URL (kept with every claim).")
 @click.option("--published", help="Publication date YYYY-MM-DD: gives dates without a year theirs.")
 @click.option(
@@ -74,19 +62,8 @@ def extract(
 @claims_group.command("check")
 @click.argument("claims_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @store_option
-@click.option(
-    "--sites",
-    type=_FILE,
-    envvar="HARBORWATCH_SITES",
-    help="Sites file: places events inside the claimed sites (else event site ids).",
-)
-@click.option(
-    "--watchlist",
-    type=_FILE,
-    envvar="HARBORWATCH_WATCHLIST",
-    required=True,
-    help="Watchlist tying claimed vessels to the store's vessels.",
-)
+@sites_option("places events inside the claimed sites (else event site ids).")
+@watchlist_option("ties claimed vessels to the store's vessels.", required=True)
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )

@@ -16,8 +16,10 @@ from harborwatch.cli.options import (
     limit_option,
     parse_time,
     since_option,
+    sites_option,
     store_option,
     until_option,
+    watchlist_option,
 )
 from harborwatch.cli.progress import step_progress
 from harborwatch.events.base import EventType
@@ -33,8 +35,8 @@ _TYPES = click.Choice([str(kind) for kind in EventType])
 @click.command()
 @store_option
 @geo_dir_option
-@click.option("--sites", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--watchlist", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@sites_option("site presence of watchlist vessels, and the sites of events.")
+@watchlist_option("the vessels whose site presence is detected.")
 @since_option
 @until_option
 @click.option("--type", "types", type=_TYPES, multiple=True, help="Only these types (repeat).")

@@ -59,6 +59,28 @@ def site_window_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )
 
 
+def sites_option(help_text: str, required: bool = False) -> Callable[..., Any]:
+    """``--sites FILE`` (TOML or GeoJSON; default ``$HARBORWATCH_SITES``), saying what it is for."""
+    return click.option(
+        "--sites",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        envvar="HARBORWATCH_SITES",
+        required=required,
+        help=f"Sites file (default $HARBORWATCH_SITES): {help_text}",
+    )
+
+
+def watchlist_option(help_text: str, required: bool = False) -> Callable[..., Any]:
+    """``--watchlist FILE`` (TOML or CSV; default ``$HARBORWATCH_WATCHLIST``)."""
+    return click.option(
+        "--watchlist",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        envvar="HARBORWATCH_WATCHLIST",
+        required=required,
+        help=f"Watchlist (default $HARBORWATCH_WATCHLIST): {help_text}",
+    )
+
+
 since_option = click.option("--since", help="From this UTC time (inclusive), YYYY-MM-DD[THH:MM].")
 until_option = click.option("--until", help="Up to this UTC time (exclusive).")
 

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import click
 
-from harborwatch.cli.options import geo_dir_option, parse_day, site_window_options, store_option
+from harborwatch.cli.options import (
+    geo_dir_option,
+    parse_day,
+    site_window_options,
+    sites_option,
+    store_option,
+    watchlist_option,
+)
 from harborwatch.store import Store
 from harborwatch.store.report import write_site_report
 
@@ -24,16 +31,8 @@ from harborwatch.store.report import write_site_report
 @click.option(
     "--format", "fmt", type=click.Choice(["html", "json"]), default="html", show_default=True
 )
-@click.option(
-    "--sites",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Sites file: the site's shape (map, events at the site); else its id only.",
-)
-@click.option(
-    "--watchlist",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Watchlist file: its vessels' tracks are drawn and named first.",
-)
+@sites_option("the site's shape (map, events at the site); else its id only.")
+@watchlist_option("its vessels' tracks are drawn and named first.")
 @geo_dir_option
 @store_option
 def report_command(
