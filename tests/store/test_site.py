@@ -12,10 +12,12 @@ import pytest
 
 from harborwatch.errors import InputError
 from harborwatch.events.base import empty_frame
+from harborwatch.geo.sites import load_sites
 from harborwatch.schemas import EVENTS, ZONE_COUNTS
 from harborwatch.store import Store
-from harborwatch.store.site import evidence_span, recorded_coverage
+from harborwatch.store.site import evidence_span, recorded_coverage, site_row
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SITE = {"site_id": "harbour", "name": "Harbour", "kind": "port", "lon": 20.0, "lat": 35.0,
         "radius_m": 2000.0, "geometry_wkt": None}  # fmt: skip
 T0 = datetime(2015, 6, 1, tzinfo=UTC)
@@ -78,3 +80,18 @@ def test_evidence_span_is_the_sites_own() -> None:
     assert evidence_span(SITE, events, counts, date(2015, 5, 1), None)[0] == date(2015, 5, 1)
     with pytest.raises(InputError, match="no stored events or scenes at site 'harbour'"):
         evidence_span(SITE, events.filter(pl.col("event_id") == "far"), counts, None, None)
+
+
+def test_real_sources_count_only_near_their_own_sites(tmp_path: Path, ais_dir: Path) -> None:
+    """A Santa Barbara hour and the Suez export in one store: Port Hueneme's days are recorded
+    by the Santa Barbara receiver only, Port Said's by the Suez export only."""
+    store = Store(tmp_path / "store")
+    store.ingest(ais_dir / "eastern-med" / "suez_2021_boat_positions.csv")
+    store.ingest(next((ais_dir / "sbarc-santa-barbara" / "raw").glob("AIS_SBARC_180603-12*")))
+    sites = load_sites(REPO_ROOT / "examples" / "sites" / "shared-data.toml")
+    said = load_sites(REPO_ROOT / "examples" / "sites" / "eastern-med.toml")
+    con = store.connect()
+    hueneme = recorded_coverage(con, site_row("port-hueneme", sites), near_m=37_040.0)
+    port_said = recorded_coverage(con, site_row("port-said", said), near_m=37_040.0)
+    assert hueneme is not None and set(hueneme["source"]) == {"sbarc"}
+    assert port_said is not None and set(port_said["source"]) == {"suez"}
